@@ -1,0 +1,145 @@
+"""Settings: one frozen dataclass and one table that documents every setting.
+
+Production reads ``KB_<NAME>`` environment variables; tests and ``create_app`` pass a mapping.
+Nothing here is read at import time: call :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kb.errors import ConfigError
+
+#: The project folder (ontology/, shapes/, data/ live here).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+#: Every setting, its default and what it does. The README's settings table is generated from
+#: (and tested against) this list.
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "base",
+        "",
+        "Base IRI of every identifier the knowledge base mints ({base}id/...). Empty: "
+        "http://{host}:{port}/, so identifiers open on the local server.",
+    ),
+    Setting("host", "127.0.0.1", "Interface the web server listens on."),
+    Setting("port", 8080, "Port the web server listens on."),
+    Setting(
+        "store",
+        "var/store",
+        "Folder of the embedded Oxigraph database (relative to the working directory).",
+    ),
+    Setting(
+        "store_query_url",
+        "",
+        "SPARQL 1.1 query URL of an already running store. Empty: a managed Oxigraph "
+        "server is started on loopback over the `store` folder.",
+    ),
+    Setting("store_update_url", "", "SPARQL 1.1 update URL of the running store."),
+    Setting("store_gsp_url", "", "Graph Store Protocol URL of the running store."),
+    Setting("query_timeout", 30.0, "Seconds a SPARQL query may run before the store stops it."),
+    Setting("max_query_bytes", 65536, "Largest SPARQL query text accepted, in bytes."),
+    Setting(
+        "max_query_depth",
+        128,
+        "Deepest nesting of brackets/braces accepted in a query (the store crashes on "
+        "very deep queries, so they are refused before they reach it).",
+    ),
+    Setting(
+        "service_allow",
+        "",
+        "Space-separated IRI prefixes a SPARQL SERVICE clause may call; empty: SERVICE is "
+        "refused.",
+    ),
+    Setting("max_literal_bytes", 1_048_576, "Largest literal accepted in loaded data, in bytes."),
+    Setting("max_iri_bytes", 4096, "Longest IRI accepted in loaded data, in bytes."),
+    Setting("max_upload_bytes", 16_777_216, "Largest request body the web app accepts, in bytes."),
+    Setting("threads", 8, "Worker threads of the production web server."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    base: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    store: str = "var/store"
+    store_query_url: str = ""
+    store_update_url: str = ""
+    store_gsp_url: str = ""
+    query_timeout: float = 30.0
+    max_query_bytes: int = 65536
+    max_query_depth: int = 128
+    service_allow: str = ""
+    max_literal_bytes: int = 1_048_576
+    max_iri_bytes: int = 4096
+    max_upload_bytes: int = 16_777_216
+    threads: int = 8
+
+    @property
+    def base_iri(self) -> str:
+        """The base IRI, always ending in a slash."""
+        base = self.base or f"http://{_display_host(self.host)}:{self.port}/"
+        return base if base.endswith("/") else base + "/"
+
+    @property
+    def store_path(self) -> Path:
+        return Path(self.store).expanduser().resolve()
+
+    @property
+    def remote_store(self) -> bool:
+        return bool(self.store_query_url)
+
+    @property
+    def service_allow_list(self) -> tuple[str, ...]:
+        return tuple(p for p in self.service_allow.split() if p)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **_coerce(changes))
+
+
+def _display_host(host: str) -> str:
+    return "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "::1", "") else host
+
+
+def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, raw in values.items():
+        name = key.lower()
+        if name not in _BY_NAME:
+            raise ConfigError(f"unknown setting {key!r}")
+        kind = type(_BY_NAME[name].default)
+        try:
+            out[name] = kind(raw) if not isinstance(raw, kind) else raw
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"setting {key!r}: expected {kind.__name__}, got {raw!r}") from exc
+    return out
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Settings from ``KB_*`` environment variables, then ``overrides`` (which win)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        key = "KB_" + setting.name.upper()
+        if key in env:
+            values[setting.name] = env[key]
+    values.update({k.lower(): v for k, v in (overrides or {}).items() if v is not None})
+    return Settings(**_coerce(values))

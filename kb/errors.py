@@ -1,0 +1,87 @@
+"""The knowledge base's exceptions. No HTTP status codes here: server/errors.py maps them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class KBError(Exception):
+    """Base class: a failure the caller can explain to a person."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": self.code, "detail": self.message}
+
+
+class ConfigError(KBError):
+    code = "bad_configuration"
+
+
+class ParseError(KBError):
+    """Input that is not valid RDF (or not acceptable RDF), with where it went wrong."""
+
+    code = "parse_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str = "<input>",
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        self.reason = message
+        self.source = source
+        self.line = line
+        self.column = column
+        where = source
+        if line is not None:
+            where += f":{line}"
+            if column is not None:
+                where += f":{column}"
+        super().__init__(f"{where}: {message}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **super().to_dict(),
+            "source": self.source,
+            "line": self.line,
+            "column": self.column,
+        }
+
+
+class InputTooLarge(ParseError):
+    code = "too_large"
+
+
+class UnsupportedFormat(KBError):
+    code = "unsupported_format"
+
+
+class NotFound(KBError):
+    code = "not_found"
+
+
+class QueryRejected(KBError):
+    """A query refused by policy or syntax before it reaches the store."""
+
+    code = "query_rejected"
+
+
+class QueryTimeout(KBError):
+    code = "query_timeout"
+
+
+class StoreError(KBError):
+    """The store answered with an error or could not be reached."""
+
+    code = "store_error"
+
+
+class StoreUnavailable(StoreError):
+    code = "store_unavailable"

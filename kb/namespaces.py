@@ -1,0 +1,64 @@
+"""Namespaces, prefixes and the minting of identifiers and graph names."""
+
+from __future__ import annotations
+
+import re
+
+from rdflib import Namespace
+
+#: The ontology's persistent namespace (fixed, independent of where the data is served).
+PC = Namespace("https://w3id.org/clusterkb/ns/provinciale-clusters#")
+ONTOLOGY_IRI = "https://w3id.org/clusterkb/ns/provinciale-clusters"
+PCSH = Namespace("https://w3id.org/clusterkb/ns/provinciale-clusters/shapes#")
+
+#: Prefixes offered to query writers (the ontology's and the reused vocabularies').
+PREFIXES: dict[str, str] = {
+    "pc": str(PC),
+    "pcsh": str(PCSH),
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dct": "http://purl.org/dc/terms/",
+    "org": "http://www.w3.org/ns/org#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "time": "http://www.w3.org/2006/time#",
+    "cv": "http://data.europa.eu/m8g/",
+    "schema": "https://schema.org/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "adms": "http://www.w3.org/ns/adms#",
+    "locn": "http://www.w3.org/ns/locn#",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "nuts": "http://data.europa.eu/nuts/code/",
+    "nace": "http://data.europa.eu/ux2/nace2/",
+    "wd": "http://www.wikidata.org/entity/",
+    "ror": "https://ror.org/",
+}
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str) -> str:
+    """ASCII, lower-case, hyphenated reference segment (Flemish URI standard)."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _SLUG.sub("-", ascii_text.lower()).strip("-")
+
+
+def thing_iri(base: str, kind: str, ref: str) -> str:
+    """``{base}id/{kind}/{ref}``."""
+    return f"{base}id/{kind}/{ref}"
+
+
+def graph_iri(base: str, name: str) -> str:
+    """``{base}graph/{name}`` — the named graph a file or a steward's data lives in."""
+    return f"{base}graph/{name}"
+
+
+def sparql_prologue(names: tuple[str, ...] | None = None) -> str:
+    """PREFIX lines for the given prefixes (all by default)."""
+    keys = names or tuple(PREFIXES)
+    return "".join(f"PREFIX {k}: <{PREFIXES[k]}>\n" for k in keys)

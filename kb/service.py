@@ -1,0 +1,117 @@
+"""The running knowledge base: its store (managed Oxigraph or a remote SPARQL server), with the
+bundled ontology, shapes and data loaded into an empty store. No HTTP here."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kb.bundled import BundledFile, bundled_files
+from kb.config import Settings
+from kb.errors import StoreError
+from kb.formats import syntax_for_path
+from kb.ingest import LoadItem, load_files
+from kb.load import Limits, iter_quads
+from kb.store import ManagedOxigraph, SparqlHttpStore
+
+log = logging.getLogger(__name__)
+META_FILE = "clusterkb.json"
+
+
+class Service:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.managed: ManagedOxigraph | None = None
+        self._store: SparqlHttpStore | None = None
+
+    @property
+    def store(self) -> SparqlHttpStore:
+        if self._store is None:
+            raise StoreError("the knowledge base has not been started")
+        return self._store
+
+    def start(self, *, echo: Callable[[str], None] = log.info, watch: bool = True) -> None:
+        s = self.settings
+        if s.remote_store:
+            self._store = SparqlHttpStore(s.store_query_url, s.store_update_url or None,
+                                          s.store_gsp_url or None, timeout=s.query_timeout)
+            if self._store.is_empty():
+                echo("the store is empty: loading the bundled knowledge base")
+                load_files(bundled_items(s), s, store=self._store)
+            return
+        path = s.store_path
+        if _folder_is_empty(path):
+            echo(f"the store {path} is empty: loading the bundled knowledge base")
+            started = time.perf_counter()
+            load_bundled_in_process(path, s)
+            (path / META_FILE).write_text(json.dumps({"base": s.base_iri}))
+            echo(f"loaded in {time.perf_counter() - started:.1f} s")
+        else:
+            _check_base(path, s.base_iri, echo)
+        self.managed = ManagedOxigraph(path, timeout_s=s.query_timeout)
+        self.managed.start(watch=watch)
+        self._store = self.managed.client()
+
+    def stop(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        if self.managed is not None:
+            self.managed.stop()
+            self.managed = None
+
+    def describe(self) -> str:
+        if self.settings.remote_store:
+            return self.settings.store_query_url
+        return f"{self.settings.store_path} via {self.managed.url if self.managed else '-'}"
+
+
+def load_bundled_in_process(path: Path, settings: Settings) -> int:
+    """Every bundled file into its graph, in one transaction (all or nothing)."""
+    quads: list[ox.Quad] = []
+    for f in bundled_files():
+        graph = ox.NamedNode(f.graph(settings.base_iri))
+        quads += (ox.Quad(q.subject, q.predicate, q.object, graph) for q in iter_quads(
+            f.path, syntax=syntax_for_path(f.path), base_iri=settings.base_iri,
+            allow_named_graphs=False, limits=Limits(max_literal_bytes=1 << 24)))
+    path.mkdir(parents=True, exist_ok=True)
+    store = ox.Store(str(path))
+    try:
+        store.extend(quads)
+        store.flush()
+    finally:
+        del store
+    return len(quads)
+
+
+def bundled_items(settings: Settings) -> list[LoadItem]:
+    return [_item(f, settings) for f in bundled_files()]
+
+
+def _item(f: BundledFile, settings: Settings) -> LoadItem:
+    return LoadItem(f.path, syntax_for_path(f.path), f.graph(settings.base_iri))
+
+
+def _folder_is_empty(path: Path) -> bool:
+    if not (path / "CURRENT").exists():
+        return True
+    store = ox.Store(str(path))
+    try:
+        return next(iter(store), None) is None
+    finally:
+        del store
+
+
+def _check_base(path: Path, base: str, echo: Callable[[str], None]) -> None:
+    try:
+        loaded_with = json.loads((path / META_FILE).read_text()).get("base")
+    except (OSError, ValueError):
+        return
+    if loaded_with and loaded_with != base:
+        echo(f"warning: the store {path} was loaded with base {loaded_with} but the base is now "
+             f"{base}; identifiers will not open locally (reload into a new --store)")

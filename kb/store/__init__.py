@@ -1,0 +1,57 @@
+"""The store: one interface (SPARQL 1.1 Query/Update + Graph Store Protocol) over a database.
+
+* :class:`SparqlHttpStore` — the client every part of ClusterKB uses.
+* :class:`ManagedOxigraph` — the embedded default: ``oxigraph serve`` on loopback.
+* :func:`open_store` — the store the settings name, for the time of a ``with`` block.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from kb.config import Settings
+from kb.store.http import SparqlHttpStore, StoreResponse
+from kb.store.oxigraph import ManagedOxigraph, attach, bulk_load, is_served, remove_orphans
+
+__all__ = [
+    "ManagedOxigraph",
+    "SparqlHttpStore",
+    "StoreResponse",
+    "attach",
+    "bulk_load",
+    "is_served",
+    "open_store",
+    "remove_orphans",
+]
+
+
+@contextlib.contextmanager
+def open_store(settings: Settings) -> Iterator[SparqlHttpStore]:
+    """The configured store: a remote SPARQL server, the server a running ``kb serve`` manages
+    over the store folder, or a managed Oxigraph started for the duration of the block."""
+    if settings.remote_store:
+        client = SparqlHttpStore(
+            settings.store_query_url, settings.store_update_url or None,
+            settings.store_gsp_url or None, timeout=settings.query_timeout,
+        )
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    attached = attach(settings.store_path, timeout_s=settings.query_timeout)
+    if attached is not None:
+        try:
+            yield attached
+        finally:
+            attached.close()
+        return
+    server = ManagedOxigraph(settings.store_path, timeout_s=settings.query_timeout)
+    server.start(watch=False)
+    client = server.client()
+    try:
+        yield client
+    finally:
+        client.close()
+        server.stop()

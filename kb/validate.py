@@ -1,0 +1,223 @@
+"""SHACL validation: ``validate(graph) -> Report``. Non-conformance is a value, not an exception.
+
+The shapes are always the project's (``shapes/``) unless the caller passes others explicitly:
+pySHACL would otherwise take shapes from the data graph, letting data bring its own rules.
+The ontology is merged into (a copy of) the data graph so that ``sh:class`` sees subclasses.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from pyshacl import validate as pyshacl_validate
+from rdflib import RDF, RDFS, SKOS, XSD, BNode, Graph, Literal, Namespace, URIRef
+from rdflib.collection import Collection
+from rdflib.term import Node
+
+from kb import bundled
+
+SH = Namespace("http://www.w3.org/ns/shacl#")
+_SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+
+
+@dataclass(frozen=True)
+class Result:
+    """One validation result, ready for a person to read."""
+
+    severity: str
+    focus_node: str
+    focus_label: str | None
+    path: str | None
+    value: str | None
+    messages: dict[str, str]
+    source_shape: str
+    component: str
+
+    def message(self, lang: str = "en") -> str:
+        return (self.messages.get(lang) or self.messages.get("en") or self.messages.get("")
+                or next(iter(self.messages.values()), self.component))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity,
+            "focusNode": self.focus_node,
+            "focusLabel": self.focus_label,
+            "path": self.path,
+            "value": self.value,
+            "message": self.messages,
+            "sourceShape": self.source_shape,
+            "constraintComponent": self.component,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """A SHACL validation report. ``conforms`` is SHACL's own verdict (any result fails it);
+    ``accepted`` is ClusterKB's gate: no result of severity Violation."""
+
+    conforms: bool
+    results: tuple[Result, ...]
+    graph: Graph = field(repr=False, compare=False)
+
+    @property
+    def violations(self) -> list[Result]:
+        return [r for r in self.results if r.severity == "Violation"]
+
+    @property
+    def warnings(self) -> list[Result]:
+        return [r for r in self.results if r.severity != "Violation"]
+
+    @property
+    def accepted(self) -> bool:
+        return not self.violations
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "conforms": self.conforms,
+            "accepted": self.accepted,
+            "violations": len(self.violations),
+            "warnings": len(self.warnings),
+            "results": [r.to_dict() for r in self.results],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    def to_text(self, lang: str = "en") -> str:
+        head = ("conforms" if self.conforms else
+                f"{len(self.violations)} violation(s), {len(self.warnings)} warning(s)")
+        lines = [head]
+        for r in self.results:
+            focus = f"{r.focus_node}" + (f" ({r.focus_label})" if r.focus_label else "")
+            lines.append(f"{r.severity}: {focus}")
+            if r.path:
+                lines.append(f"  path:  {r.path}")
+            if r.value is not None:
+                lines.append(f"  value: {r.value}")
+            lines.append(f"  {r.message(lang)}")
+            lines.append(f"  shape: {r.source_shape} ({r.component.rsplit('#', 1)[-1]})")
+        return "\n".join(lines)
+
+
+def validate(
+    data: Graph,
+    *,
+    shapes: Graph | None = None,
+    ontology: Graph | None = None,
+    base: str = "http://localhost:8080/",
+) -> Report:
+    """Validate ``data`` against ``shapes`` (default: the project's) with ``ontology``
+    (default: the project's) merged in. Raises only on real failures (broken shapes)."""
+    shapes_g = _spec_booleans(shapes) if shapes is not None else _project_shapes(base)
+    ont = ontology if ontology is not None else _project_ontology(base)
+    conforms, report_graph, _ = pyshacl_validate(
+        data,
+        shacl_graph=shapes_g,
+        ont_graph=ont if len(ont) else None,
+        inference="none",
+        abort_on_first=False,
+        allow_infos=False,
+        allow_warnings=False,
+        meta_shacl=False,
+        advanced=False,
+        js=False,
+        debug=False,
+    )
+    results = tuple(
+        sorted((_result(report_graph, node, data) for node in
+                report_graph.objects(None, SH.result)),
+               key=lambda r: (r.severity != "Violation", r.focus_node, r.path or "",
+                              r.component))
+    )
+    return Report(bool(conforms), results, report_graph)
+
+
+@lru_cache(maxsize=4)
+def _project_shapes(base: str) -> Graph:
+    return _spec_booleans(bundled.shapes_graph(base))
+
+
+_TRUE = Literal("true", datatype=XSD.boolean)
+_BOOLEAN_PARAMETERS = (SH.uniqueLang, SH.closed, SH.deactivated, SH.qualifiedValueShapesDisjoint)
+
+
+def _spec_booleans(shapes: Graph) -> Graph:
+    """SHACL activates boolean parameters only for the literal ``true``; pySHACL also takes
+    ``"1"^^xsd:boolean`` (W3C test core/property/uniqueLang-002). Return a copy without such
+    parameters, so they are ignored as the spec says; the caller's graph is left alone."""
+    odd = [(s, p, o) for p in _BOOLEAN_PARAMETERS for s, o in shapes.subject_objects(p)
+           if isinstance(o, Literal) and o.datatype == XSD.boolean and str(o) != "true"
+           and o.toPython() is True]
+    if not odd:
+        return shapes
+    fixed = Graph()
+    fixed += shapes
+    for triple in odd:
+        fixed.remove(triple)
+    return fixed
+
+
+@lru_cache(maxsize=4)
+def _project_ontology(base: str) -> Graph:
+    return bundled.ontology_graph(base)
+
+
+def _result(g: Graph, node: Node, data: Graph) -> Result:
+    focus = g.value(node, SH.focusNode)
+    path = g.value(node, SH.resultPath)
+    value = g.value(node, SH.value)
+    messages: dict[str, str] = {}
+    for msg in g.objects(node, SH.resultMessage):
+        if isinstance(msg, Literal):
+            messages.setdefault(msg.language or "", str(msg))
+    return Result(
+        severity=_SEVERITY.get(g.value(node, SH.resultSeverity), "Violation"),  # type: ignore[arg-type]
+        focus_node=_show(focus),
+        focus_label=_label(data, focus),
+        path=render_path(g, path) if path is not None else None,
+        value=_show(value) if value is not None else None,
+        messages=messages,
+        source_shape=_show(g.value(node, SH.sourceShape)),
+        component=str(g.value(node, SH.sourceConstraintComponent)),
+    )
+
+
+def _show(term: Node | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        return str(term)
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    return term.n3()
+
+
+def _label(data: Graph, node: Node | None) -> str | None:
+    if node is None:
+        return None
+    labels = [o for p in (SKOS.prefLabel, RDFS.label) for o in data.objects(node, p)]
+    for lang in ("en", "nl", None):
+        for label in labels:
+            if isinstance(label, Literal) and (lang is None or label.language == lang):
+                return str(label)
+    return None
+
+
+def render_path(g: Graph, path: Node) -> str:
+    """A SHACL property path in SPARQL property-path syntax."""
+    if isinstance(path, URIRef):
+        return f"<{path}>"
+    if (g.value(path, RDF.first)) is not None:
+        return "/".join(render_path(g, p) for p in Collection(g, path))
+    for prop, fmt in ((SH.inversePath, "^{}"), (SH.zeroOrMorePath, "({})*"),
+                      (SH.oneOrMorePath, "({})+"), (SH.zeroOrOnePath, "({})?")):
+        inner = g.value(path, prop)
+        if inner is not None:
+            return fmt.format(render_path(g, inner))
+    alt = g.value(path, SH.alternativePath)
+    if alt is not None:
+        return "(" + "|".join(render_path(g, p) for p in Collection(g, alt)) + ")"
+    return _show(path)

@@ -1,0 +1,43 @@
+"""The Flask front end: ``create_app(config)`` -> Flask."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from kb.config import Settings, load_settings
+from kb.service import Service
+
+
+def create_app(
+    config: Mapping[str, Any] | None = None,
+    *,
+    settings: Settings | None = None,
+    service: Service | None = None,
+) -> Flask:
+    """Build the app. ``config`` holds settings (as in the settings table) for a store the app
+    starts itself; or pass a started :class:`Service` (what ``kb serve`` and the tests do)."""
+    settings = settings or (service.settings if service else load_settings(config))
+    if service is None:
+        service = Service(settings)
+        service.start()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
+    app.extensions["kb"] = service
+
+    from server import errors, sparql, ui
+
+    errors.init_app(app)
+    app.register_blueprint(ui.bp)
+    app.register_blueprint(sparql.bp)
+    return app
+
+
+def kb_service() -> Service:
+    """The running knowledge base of the current app."""
+    from flask import current_app
+
+    service: Service = current_app.extensions["kb"]
+    return service
