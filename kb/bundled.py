@@ -28,8 +28,9 @@ class BundledFile:
         return graph_iri(base, self.graph_name)
 
 
-def bundled_files(root: Path = PROJECT_ROOT, *, kinds: tuple[str, ...] = (
-        "ontology", "shapes", "data")) -> Iterator[BundledFile]:
+def bundled_files(
+    root: Path = PROJECT_ROOT, *, kinds: tuple[str, ...] = ("ontology", "shapes", "data")
+) -> Iterator[BundledFile]:
     for kind in kinds:
         folder = root / kind
         for path in sorted(folder.rglob("*.ttl")):
@@ -42,8 +43,12 @@ def read_graph(paths: Iterator[Path] | list[Path], base: str) -> Graph:
     """Parse and merge Turtle files (hardened parser, relative IRIs against ``base``)."""
     merged = Graph()
     for path in paths:
-        merged += parse_graph(path, syntax=syntax_for_path(path), base_iri=base,
-                              limits=Limits(max_literal_bytes=1 << 24))
+        merged += parse_graph(
+            path,
+            syntax=syntax_for_path(path),
+            base_iri=base,
+            limits=Limits(max_literal_bytes=1 << 24),
+        )
     return merged
 
 
@@ -57,3 +62,15 @@ def shapes_graph(base: str, root: Path = PROJECT_ROOT) -> Graph:
 
 def data_graph(base: str, root: Path = PROJECT_ROOT) -> Graph:
     return read_graph([f.path for f in bundled_files(root, kinds=("data",))], base)
+
+
+def reference_graph(base: str, root: Path = PROJECT_ROOT) -> Graph:
+    """The reference data (``data/reference/``) that submitted data may point to."""
+    return read_graph(
+        [
+            f.path
+            for f in bundled_files(root, kinds=("data",))
+            if f.graph_name.startswith("reference/")
+        ],
+        base,
+    )

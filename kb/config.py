@@ -50,6 +50,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("store_update_url", "", "SPARQL 1.1 update URL of the running store."),
     Setting("store_gsp_url", "", "Graph Store Protocol URL of the running store."),
+    Setting("store_user", "", "User name for the running store's update and graph-store URLs."),
+    Setting("store_password", "", "Password for the running store (never logged)."),
+    Setting(
+        "store_auth",
+        "digest",
+        "HTTP authentication the running store expects: digest (Virtuoso) or basic.",
+    ),
     Setting("query_timeout", 30.0, "Seconds a SPARQL query may run before the store stops it."),
     Setting("max_query_bytes", 65536, "Largest SPARQL query text accepted, in bytes."),
     Setting(
@@ -61,13 +68,61 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "service_allow",
         "",
-        "Space-separated IRI prefixes a SPARQL SERVICE clause may call; empty: SERVICE is "
-        "refused.",
+        "Space-separated IRI prefixes a SPARQL SERVICE clause may call; empty: SERVICE is refused.",
     ),
     Setting("max_literal_bytes", 1_048_576, "Largest literal accepted in loaded data, in bytes."),
     Setting("max_iri_bytes", 4096, "Longest IRI accepted in loaded data, in bytes."),
     Setting("max_upload_bytes", 16_777_216, "Largest request body the web app accepts, in bytes."),
     Setting("threads", 8, "Worker threads of the production web server."),
+    Setting(
+        "max_rows",
+        10000,
+        "Most solutions (or triples) a /sparql result carries; a longer result is cut and the "
+        "response says so (header `X-SPARQL-Truncated`). 0: no cap, results stream through.",
+    ),
+    Setting(
+        "cache_bytes",
+        67_108_864,
+        "Size bound of the /sparql result cache, in bytes (results over 1/8 of it are not "
+        "kept); 0 turns the cache off. Invalidated on every write.",
+    ),
+    Setting(
+        "downloads",
+        "",
+        "Folder of the generated dumps (/downloads), one sub-folder per data version. Empty: "
+        "a `downloads` folder beside the store folder.",
+    ),
+    Setting("catalog_page_size", 100, "Datasets per page of the DCAT-AP catalogue (/catalog)."),
+    Setting("publisher_name", "ClusterKB", "Name of the publisher in the DCAT-AP catalogue."),
+    Setting(
+        "contact_email",
+        "opendata@example.org",
+        "E-mail address of the catalogue's contact point (set it before publishing).",
+    ),
+    Setting(
+        "licence",
+        "https://data.vlaanderen.be/id/licentie/modellicentie-gratis-hergebruik/v1.0",
+        "Licence IRI the catalogue gives the data (default: the Flemish model licence for free "
+        "reuse).",
+    ),
+    Setting(
+        "tokens_file",
+        "",
+        "JSON file of the steward API tokens (salted hashes only; `kb token` manages it). "
+        "Empty: clusterkb-tokens.json in the `store` folder.",
+    ),
+    Setting(
+        "audit_log",
+        "",
+        "JSON-lines file that records every write attempt (who, when, what, outcome). "
+        "Empty: clusterkb-audit.jsonl in the `store` folder.",
+    ),
+    Setting(
+        "max_auth_failures",
+        30,
+        "Failed token checks per minute from one address before its writes get 429 with "
+        "Retry-After (counted per server process); 0: no limit.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -82,6 +137,9 @@ class Settings:
     store_query_url: str = ""
     store_update_url: str = ""
     store_gsp_url: str = ""
+    store_user: str = ""
+    store_password: str = ""
+    store_auth: str = "digest"
     query_timeout: float = 30.0
     max_query_bytes: int = 65536
     max_query_depth: int = 128
@@ -90,6 +148,16 @@ class Settings:
     max_iri_bytes: int = 4096
     max_upload_bytes: int = 16_777_216
     threads: int = 8
+    max_rows: int = 10000
+    cache_bytes: int = 67_108_864
+    downloads: str = ""
+    catalog_page_size: int = 100
+    publisher_name: str = "ClusterKB"
+    contact_email: str = "opendata@example.org"
+    licence: str = "https://data.vlaanderen.be/id/licentie/modellicentie-gratis-hergebruik/v1.0"
+    tokens_file: str = ""
+    audit_log: str = ""
+    max_auth_failures: int = 30
 
     @property
     def base_iri(self) -> str:
@@ -100,6 +168,18 @@ class Settings:
     @property
     def store_path(self) -> Path:
         return Path(self.store).expanduser().resolve()
+
+    @property
+    def tokens_path(self) -> Path:
+        if self.tokens_file:
+            return Path(self.tokens_file).expanduser().resolve()
+        return self.store_path / "clusterkb-tokens.json"
+
+    @property
+    def audit_path(self) -> Path:
+        if self.audit_log:
+            return Path(self.audit_log).expanduser().resolve()
+        return self.store_path / "clusterkb-audit.jsonl"
 
     @property
     def remote_store(self) -> bool:

@@ -22,16 +22,42 @@ class RdfSyntax:
 
 
 RDF_SYNTAXES: tuple[RdfSyntax, ...] = (
-    RdfSyntax("turtle", "text/turtle", (".ttl",), ox.RdfFormat.TURTLE, "turtle", False,
-              ("application/x-turtle",)),
-    RdfSyntax("ntriples", "application/n-triples", (".nt",), ox.RdfFormat.N_TRIPLES, "nt", False,
-              ("text/plain",)),
+    RdfSyntax(
+        "turtle",
+        "text/turtle",
+        (".ttl",),
+        ox.RdfFormat.TURTLE,
+        "turtle",
+        False,
+        ("application/x-turtle",),
+    ),
+    RdfSyntax(
+        "ntriples",
+        "application/n-triples",
+        (".nt",),
+        ox.RdfFormat.N_TRIPLES,
+        "nt",
+        False,
+        ("text/plain",),
+    ),
     RdfSyntax("nquads", "application/n-quads", (".nq",), ox.RdfFormat.N_QUADS, "nquads", True),
     RdfSyntax("trig", "application/trig", (".trig",), ox.RdfFormat.TRIG, "trig", True),
-    RdfSyntax("jsonld", "application/ld+json", (".jsonld", ".json-ld"), ox.RdfFormat.JSON_LD,
-              "json-ld", True),
-    RdfSyntax("rdfxml", "application/rdf+xml", (".rdf", ".owl", ".xml"), ox.RdfFormat.RDF_XML,
-              "xml", False),
+    RdfSyntax(
+        "jsonld",
+        "application/ld+json",
+        (".jsonld", ".json-ld"),
+        ox.RdfFormat.JSON_LD,
+        "json-ld",
+        True,
+    ),
+    RdfSyntax(
+        "rdfxml",
+        "application/rdf+xml",
+        (".rdf", ".owl", ".xml"),
+        ox.RdfFormat.RDF_XML,
+        "xml",
+        False,
+    ),
 )
 
 _BY_KEY: dict[str, RdfSyntax] = {}

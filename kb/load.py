@@ -24,7 +24,7 @@ import xml.parsers.expat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
@@ -82,6 +82,15 @@ def iter_quads(
                 yield quad
         except SyntaxError as exc:
             raise _parse_error(exc, data, name, syn) from None
+        except MemoryError:
+            # pyoxigraph's tokenizer refuses single tokens past 16 MiB.
+            line, col = _long_line(data, limits.max_literal_bytes)
+            raise InputTooLarge(
+                f"a single literal or IRI exceeds the limit of {limits.max_literal_bytes:,} bytes",
+                source=name,
+                line=line,
+                column=col,
+            ) from None
         except UnicodeDecodeError as exc:
             raise ParseError(f"input is not UTF-8 ({exc.reason})", source=name) from None
         except OSError as exc:
@@ -100,29 +109,35 @@ def parse(
     """Parse into an rdflib :class:`Dataset` (triples in its default graph)."""
     ds = Dataset()
     graphs: dict[str, Graph] = {}
-    for q in iter_quads(data, syntax=syntax, base_iri=base_iri, source=source, limits=limits,
-                        allow_named_graphs=allow_named_graphs):
+    for q in iter_quads(
+        data,
+        syntax=syntax,
+        base_iri=base_iri,
+        source=source,
+        limits=limits,
+        allow_named_graphs=allow_named_graphs,
+    ):
         if isinstance(q.graph_name, ox.DefaultGraph):
             g = ds.default_graph
         else:
             key = q.graph_name.value
-            g = graphs.get(key) or graphs.setdefault(key, ds.graph(to_rdflib(q.graph_name)))
+            g = graphs.get(key) or graphs.setdefault(key, ds.graph(URIRef(key)))
         g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
     return ds
 
 
-def parse_graph(data: Input, **kwargs: object) -> Graph:
+def parse_graph(data: Input, **kwargs: Any) -> Graph:
     """Parse triples only (named graphs refused) into an rdflib :class:`Graph`."""
-    ds = parse(data, allow_named_graphs=False, **kwargs)  # type: ignore[arg-type]
+    ds = parse(data, allow_named_graphs=False, **kwargs)
     g = Graph()
     for triple in ds.default_graph:
         g.add(triple)
     return g
 
 
-def count_quads(data: Input, **kwargs: object) -> int:
+def count_quads(data: Input, **kwargs: Any) -> int:
     """Check ``data`` completely (all refusals above) and return its number of quads."""
-    return sum(1 for _ in iter_quads(data, **kwargs))  # type: ignore[arg-type]
+    return sum(1 for _ in iter_quads(data, **kwargs))
 
 
 def to_rdflib(term: object) -> Node:
@@ -136,9 +151,100 @@ def to_rdflib(term: object) -> Node:
             return Literal(term.value, lang=term.language)
         dt = term.datatype.value
         # normalize=False keeps the lexical form as written ("1"^^xsd:boolean stays "1").
-        return Literal(term.value, datatype=None if dt == _XSD_STRING else URIRef(dt),
-                       normalize=False)
+        return Literal(
+            term.value, datatype=None if dt == _XSD_STRING else URIRef(dt), normalize=False
+        )
     raise ParseError(f"unsupported term {term!r} (RDF-star triples are not accepted)")
+
+
+class CheckedLines:
+    """A reader over N-Triples/N-Quads for a bulk loader that refuses over-long terms on the way.
+
+    Every term of a line-based syntax lies on its line, so a line no longer than the smaller
+    limit holds no term over either limit; the rare longer line is parsed on its own and its
+    terms are checked exactly. Raises :class:`InputTooLarge` from ``read`` (pyoxigraph's bulk
+    loader then stops and writes nothing). Counts the statements it passes through.
+    """
+
+    def __init__(
+        self,
+        raw: IO[bytes],
+        *,
+        syntax: RdfSyntax,
+        source: str,
+        limits: Limits,
+        base_iri: str | None = None,
+    ) -> None:
+        self.raw = raw
+        self.syntax = syntax
+        self.source = source
+        self.limits = limits
+        self.base_iri = base_iri
+        self.threshold = min(limits.max_literal_bytes, limits.max_iri_bytes)
+        self.lines = 0  # complete lines seen
+        self.statements = 0
+        self._partial: list[bytes] = []
+        self._partial_len = 0
+        # A statement whose terms are all within the limits: one literal, five IRIs (subject,
+        # predicate, graph, datatype, object) and the punctuation, language tag and spaces.
+        self._longest_allowed = limits.max_literal_bytes + 5 * limits.max_iri_bytes + 256
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.raw.read(size if size and size > 0 else _CHUNK)
+        if not chunk:
+            if self._partial:
+                self._finish(b"".join(self._partial))
+                self._partial.clear()
+            return chunk
+        parts = chunk.split(b"\n")
+        for i, part in enumerate(parts[:-1]):
+            if i == 0 and self._partial:
+                self._partial.append(part)
+                part = b"".join(self._partial)
+                self._partial.clear()
+                self._partial_len = 0
+            self._finish(part)
+        tail = parts[-1]
+        if tail:
+            self._partial.append(tail)
+            self._partial_len += len(tail)
+            if self._partial_len > self._longest_allowed:
+                self._refuse(b"".join(self._partial))
+        return chunk
+
+    def _finish(self, line: bytes) -> None:
+        self.lines += 1
+        stripped = line.strip()
+        if stripped and not stripped.startswith(b"#"):
+            self.statements += 1
+        if len(line) > self.threshold:
+            self._check_line(line)
+
+    def _check_line(self, line: bytes) -> None:
+        try:
+            for quad in ox.parse(input=line, format=self.syntax.oxigraph, base_iri=self.base_iri):
+                _check_terms(quad, self.limits, line, self.source)
+        except InputTooLarge as exc:
+            raise InputTooLarge(
+                exc.reason, source=self.source, line=self.lines, column=exc.column
+            ) from None
+        except SyntaxError:
+            pass  # the loader's own parser reports syntax errors with their place
+
+    def _refuse(self, line: bytes) -> None:
+        quote = line.find(b'"')
+        raise InputTooLarge(
+            f"a literal or IRI exceeds the limit of {self.limits.max_literal_bytes:,} bytes "
+            f"(the statement is longer than {self._longest_allowed:,} bytes)",
+            source=self.source,
+            line=self.lines + 1,
+            column=quote + 1 if quote >= 0 else 1,
+        )
+
+
+def syntax_error(exc: SyntaxError, data: Input, source: str, syntax: RdfSyntax) -> ParseError:
+    """A :class:`ParseError` for a pyoxigraph ``SyntaxError`` raised while reading ``data``."""
+    return _parse_error(exc, data, source, syntax)
 
 
 # --- checks -------------------------------------------------------------------------------
@@ -148,15 +254,19 @@ def _check_terms(quad: ox.Quad, limits: Limits, data: Input, name: str) -> None:
     obj = quad.object
     if isinstance(obj, ox.Literal):
         value = obj.value
-        if len(value) * 4 > limits.max_literal_bytes and (
-            size := len(value.encode("utf-8"))
-        ) > limits.max_literal_bytes:
+        if (
+            len(value) * 4 > limits.max_literal_bytes
+            and (size := len(value.encode("utf-8"))) > limits.max_literal_bytes
+        ):
             line, col = _locate(data, value[:64].encode("utf-8"))
+            col = col - 1 if col and col > 1 else col  # the opening quote, as below
             raise InputTooLarge(
-                f"literal of {size:,} bytes (object of <{quad.subject.value}> "
-                f"<{quad.predicate.value}>) exceeds the limit of {limits.max_literal_bytes:,} "
+                f"literal of {size:,} bytes (object of {quad.subject} "
+                f"{quad.predicate}) exceeds the limit of {limits.max_literal_bytes:,} "
                 "bytes",
-                source=name, line=line, column=col,
+                source=name,
+                line=line,
+                column=col,
             )
     elif isinstance(obj, ox.Triple):
         raise ParseError("RDF-star quoted triples are not accepted", source=name)
@@ -166,7 +276,9 @@ def _check_terms(quad: ox.Quad, limits: Limits, data: Input, name: str) -> None:
             raise InputTooLarge(
                 f"IRI of {len(term.value):,} characters exceeds the limit of "
                 f"{limits.max_iri_bytes:,}",
-                source=name, line=line, column=col,
+                source=name,
+                line=line,
+                column=col,
             )
 
 
@@ -194,7 +306,9 @@ def _check_xml(data: Input, name: str) -> None:
         raise ParseError(
             "DOCTYPE and entity declarations are not accepted in RDF/XML (entity expansion "
             "and external entities are refused)",
-            source=name, line=parser.CurrentLineNumber, column=parser.CurrentColumnNumber + 1,
+            source=name,
+            line=parser.CurrentLineNumber,
+            column=parser.CurrentColumnNumber + 1,
         ) from None
     except xml.parsers.expat.ExpatError as exc:
         reason = xml.parsers.expat.errors.messages.get(exc.code or 0, str(exc))
@@ -217,8 +331,10 @@ def _parse_error(exc: SyntaxError, data: Input, name: str, syn: RdfSyntax) -> Pa
     if "LoadDocumentCallback" in message:
         line, col = _locate(data, b'"@context"')
         return ParseError(
-            "remote and file: JSON-LD @context references are not accepted; put the context "
-            "inline", source=name, line=line, column=col,
+            "remote and file: JSON-LD @context references are not accepted; put the context inline",
+            source=name,
+            line=line,
+            column=col,
         )
     line, col = exc.lineno, exc.offset
     if line is None and (m := _POSITION.search(message)):
@@ -227,6 +343,9 @@ def _parse_error(exc: SyntaxError, data: Input, name: str, syn: RdfSyntax) -> Pa
     # keep the reason and report the start position.
     reason = message.split(": ", 1)[1] if message.startswith("Parser error") else message
     reason = re.sub(r"\s*\(line \d+\)$", "", reason)
+    if line is None and syn.name == "jsonld" and (kw := re.search(r"@\w+", reason)):
+        # JSON-LD processing errors carry no position: point at the keyword they name.
+        line, col = _locate(data, f'"{kw.group(0)}"'.encode())
     # pyoxigraph's lines and columns are 1-based already.
     return ParseError(f"invalid {syn.name}: {reason}", source=name, line=line, column=col)
 
@@ -244,6 +363,19 @@ def _locate(data: Input, needle: bytes) -> tuple[int | None, int | None]:
             return _line_col(buf, buf.find(needle))
     raw = data.encode("utf-8") if isinstance(data, str) else data
     return _line_col(raw, raw.find(needle))
+
+
+def _long_line(data: Input, limit: int) -> tuple[int | None, int | None]:
+    """The first line longer than ``limit`` and the column of its first quote (or 1)."""
+    with _open(data) as fh:
+        for number, line in enumerate(iter(lambda: fh.readline(limit + 1), b""), start=1):
+            if len(line) > limit:
+                rest = fh.readline(limit + 1)
+                while rest and not rest.endswith(b"\n"):
+                    rest = fh.readline(limit + 1)
+                quote = min((i for i in (line.find(b'"'), line.find(b"'")) if i >= 0), default=0)
+                return number, quote + 1
+    return None, None
 
 
 def _line_col(buf: bytes | mmap.mmap, pos: int) -> tuple[int | None, int | None]:

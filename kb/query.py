@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,8 +31,12 @@ from rdflib.term import URIRef, Variable
 from kb.errors import QueryRejected
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-_FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
-          "DescribeQuery": "DESCRIBE"}
+_FORMS = {
+    "SelectQuery": "SELECT",
+    "AskQuery": "ASK",
+    "ConstructQuery": "CONSTRUCT",
+    "DescribeQuery": "DESCRIBE",
+}
 
 
 @dataclass(frozen=True)
@@ -46,11 +51,14 @@ class CheckedQuery:
     text: str
     form: str  # SELECT | ASK | CONSTRUCT | DESCRIBE
     services: tuple[str, ...]
+    has_dataset: bool = False  # FROM / FROM NAMED in the query
 
 
 def check_query(text: str, policy: QueryPolicy | None = None) -> CheckedQuery:
     """Decide whether ``text`` may be run; raise :class:`QueryRejected` saying why not."""
     policy = policy or QueryPolicy()
+    if not text.strip():
+        raise QueryRejected("the query is empty")
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > policy.max_bytes:
         raise QueryRejected(f"query of {size:,} bytes exceeds the limit of {policy.max_bytes:,}")
@@ -60,13 +68,13 @@ def check_query(text: str, policy: QueryPolicy | None = None) -> CheckedQuery:
             f"query nested {depth} levels deep at line {line}, column {col}; the limit is "
             f"{policy.max_depth}"
         )
-    form, services = _analyse(text)
+    form, services, has_dataset = _analyse(text)
     for service in services:
         if service.startswith("?"):
             raise QueryRejected("SERVICE with a variable endpoint is not allowed")
         if not any(service.startswith(prefix) for prefix in policy.service_allow):
             raise QueryRejected(f"SERVICE <{service}> is not allowed on this endpoint")
-    return CheckedQuery(text, form, services)
+    return CheckedQuery(text, form, services, has_dataset)
 
 
 def nesting_depth(text: str) -> tuple[int, int, int]:
@@ -114,7 +122,7 @@ def _skip_string(text: str, i: int) -> int:
 
 def _looks_like_iri(text: str, i: int) -> bool:
     end = text.find(">", i)
-    return end > 0 and not any(c in text[i + 1:end] for c in " \t\n{}|^`\"<")
+    return end > 0 and not any(c in text[i + 1 : end] for c in ' \t\n{}|^`"<')
 
 
 #: rdflib's grammar spends about 40 Python frames per nesting level; queries are refused past
@@ -124,8 +132,20 @@ def _looks_like_iri(text: str, i: int) -> bool:
 _RECURSION_FOR_PARSING = 20000
 
 
+#: rdflib's pyparsing grammar is not thread-safe: two threads parsing at once (waitress serves
+#: requests on several threads) get spurious "Expected SelectQuery" errors (measured). Parses
+#: are cached, so a repeated query text holds the lock only for a cache look-up.
+_PARSE_LOCK = threading.Lock()
+
+
+def _analyse(text: str) -> tuple[str, tuple[str, ...], bool]:
+    """(query form, SERVICE endpoints, whether the query names its own dataset)."""
+    with _PARSE_LOCK:
+        return _analyse_locked(text)
+
+
 @lru_cache(maxsize=4096)
-def _analyse(text: str) -> tuple[str, tuple[str, ...]]:
+def _analyse_locked(text: str) -> tuple[str, tuple[str, ...], bool]:
     if sys.getrecursionlimit() < _RECURSION_FOR_PARSING:
         sys.setrecursionlimit(_RECURSION_FOR_PARSING)
     try:
@@ -147,7 +167,8 @@ def _analyse(text: str) -> tuple[str, tuple[str, ...]]:
     form = _FORMS.get(query.algebra.name, "")
     if not form:
         raise QueryRejected("only SELECT, ASK, CONSTRUCT and DESCRIBE queries are accepted")
-    return form, tuple(sorted(set(_services(query.algebra))))
+    has_dataset = bool(query.algebra.get("datasetClause"))
+    return form, tuple(sorted(set(_services(query.algebra)))), has_dataset
 
 
 def _is_update(text: str) -> bool:

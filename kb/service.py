@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,9 +18,12 @@ from kb.errors import StoreError
 from kb.formats import syntax_for_path
 from kb.ingest import LoadItem, load_files
 from kb.load import Limits, iter_quads
-from kb.store import ManagedOxigraph, SparqlHttpStore
+from kb.store import ManagedOxigraph, SparqlHttpStore, remote_store
+from kb.store.oxigraph import VERSION_FILE
+from kb.store.version import FileClock
 
 log = logging.getLogger(__name__)
+_RESTART_LOCK = threading.Lock()
 META_FILE = "clusterkb.json"
 
 
@@ -38,8 +42,9 @@ class Service:
     def start(self, *, echo: Callable[[str], None] = log.info, watch: bool = True) -> None:
         s = self.settings
         if s.remote_store:
-            self._store = SparqlHttpStore(s.store_query_url, s.store_update_url or None,
-                                          s.store_gsp_url or None, timeout=s.query_timeout)
+            self._store = remote_store(s)
+            for line in self._store.check_capabilities():
+                echo(line)
             if self._store.is_empty():
                 echo("the store is empty: loading the bundled knowledge base")
                 load_files(bundled_items(s), s, store=self._store)
@@ -65,6 +70,21 @@ class Service:
             self.managed.stop()
             self.managed = None
 
+    def restart_store(self, reason: str) -> bool:
+        """Kill and restart the managed Oxigraph server (same port, same folder), for a query
+        its ``--timeout-s`` did not stop (measured with oxigraph 0.5.13: a 4-way cartesian
+        COUNT or a large ORDER BY runs on past the limit, holding a core). In-flight queries
+        of other clients fail (503) and may be retried. False for a remote store."""
+        managed = self.managed
+        if managed is None:
+            return False
+        with _RESTART_LOCK:
+            log.error("restarting the oxigraph server: %s", reason)
+            managed.stop()
+            managed.start(watch=True)
+            managed.restarts += 1
+        return True
+
     def describe(self) -> str:
         if self.settings.remote_store:
             return self.settings.store_query_url
@@ -76,9 +96,16 @@ def load_bundled_in_process(path: Path, settings: Settings) -> int:
     quads: list[ox.Quad] = []
     for f in bundled_files():
         graph = ox.NamedNode(f.graph(settings.base_iri))
-        quads += (ox.Quad(q.subject, q.predicate, q.object, graph) for q in iter_quads(
-            f.path, syntax=syntax_for_path(f.path), base_iri=settings.base_iri,
-            allow_named_graphs=False, limits=Limits(max_literal_bytes=1 << 24)))
+        quads += (
+            ox.Quad(q.subject, q.predicate, q.object, graph)
+            for q in iter_quads(
+                f.path,
+                syntax=syntax_for_path(f.path),
+                base_iri=settings.base_iri,
+                allow_named_graphs=False,
+                limits=Limits(max_literal_bytes=1 << 24),
+            )
+        )
     path.mkdir(parents=True, exist_ok=True)
     store = ox.Store(str(path))
     try:
@@ -86,6 +113,7 @@ def load_bundled_in_process(path: Path, settings: Settings) -> int:
         store.flush()
     finally:
         del store
+        FileClock(path / VERSION_FILE).bump()
     return len(quads)
 
 
@@ -113,5 +141,7 @@ def _check_base(path: Path, base: str, echo: Callable[[str], None]) -> None:
     except (OSError, ValueError):
         return
     if loaded_with and loaded_with != base:
-        echo(f"warning: the store {path} was loaded with base {loaded_with} but the base is now "
-             f"{base}; identifiers will not open locally (reload into a new --store)")
+        echo(
+            f"warning: the store {path} was loaded with base {loaded_with} but the base is now "
+            f"{base}; identifiers will not open locally (reload into a new --store)"
+        )

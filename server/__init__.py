@@ -31,7 +31,16 @@ def create_app(
 
     errors.init_app(app)
     app.register_blueprint(ui.bp)
-    app.register_blueprint(sparql.bp)
+    sparql.init_app(app)  # the /sparql blueprint and its result cache
+
+    from server import catalog, pages
+
+    app.register_blueprint(pages.bp)  # /id, /doc, /resource, /ns (linked-data pages)
+    app.register_blueprint(catalog.bp)  # /downloads, /void, /catalog
+
+    from server import submissions
+
+    submissions.init_app(app)  # /submissions, /graphs (Graph Store Protocol), /update
     return app
 
 

@@ -8,6 +8,8 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from kb import errors as e
+from kb.auth import AuthError, Forbidden
+from kb.submit import BadGraph, Conflict, PreconditionFailed, ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -21,20 +23,28 @@ STATUS: dict[type[e.KBError], int] = {
     e.StoreUnavailable: 503,
     e.StoreError: 502,
     e.ConfigError: 500,
+    AuthError: 401,
+    Forbidden: 403,
+    PreconditionFailed: 412,
+    ValidationFailed: 422,
+    BadGraph: 400,
+    Conflict: 409,
 }
 
 
 def status_for(exc: e.KBError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 500
 
 
 def _wants_html() -> bool:
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "text/html" and request.accept_mimetypes[best] > request.accept_mimetypes[
-        "application/json"]
+    return (
+        best == "text/html"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["application/json"]
+    )
 
 
 def error_response(status: int, code: str, detail: str, extra: dict | None = None) -> Response:
@@ -55,7 +65,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or "")
+        response = error_response(exc.code or 500, code, exc.description or "")
+        for name, value in exc.get_headers():
+            if name.lower() in ("allow", "retry-after"):  # 405 must list the allowed methods
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:

@@ -1,38 +1,329 @@
-"""A minimal read-only SPARQL endpoint (GET and POST); the full protocol comes with its issue.
+"""The public SPARQL 1.1 endpoint ``/sparql``: protocol, results, cache, service description, UI.
 
-Every query passes :func:`kb.query.check_query` before it reaches the store.
+* Protocol (https://www.w3.org/TR/sparql11-protocol/): GET with ``query=``; POST
+  ``application/x-www-form-urlencoded``; POST ``application/sparql-query``; any number of
+  ``default-graph-uri`` / ``named-graph-uri`` (they replace the query's own FROM/FROM NAMED).
+  Parameters and bodies must be UTF-8. Updates are never accepted here.
+* Every query passes :func:`kb.query.check_query` (size, nesting depth, SERVICE allow-list, no
+  updates) before it reaches the store; the store enforces the time limit.
+* Results are negotiated (:mod:`server.accept`), cut at ``max_rows`` with the headers
+  ``X-SPARQL-MaxRows`` / ``X-SPARQL-Truncated``, and kept in the result cache
+  (:mod:`kb.cache`), which the response's ``X-Cache: HIT|MISS|OFF`` reports.
+* ``GET /sparql`` without a query: the service description (Turtle, JSON-LD, RDF/XML,
+  N-Triples); a browser (HTML preferred) gets the query UI, also with a ``query=`` (permalinks).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request, stream_with_context
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
-from kb.errors import QueryRejected
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+from werkzeug.exceptions import BadRequest, NotAcceptable, NotFound, UnsupportedMediaType
+
+from kb.cache import CachedResult, ResultCache
+from kb.errors import QueryRejected, QueryTimeout, UnsupportedFormat
+from kb.namespaces import PREFIXES
 from kb.query import QueryPolicy, check_query
-from server import kb_service
+from kb.results import (
+    GRAPH,
+    SOLUTIONS,
+    ResultSyntax,
+    by_format_name,
+    cap_result,
+    kind_of,
+    store_syntax,
+    syntaxes,
+)
+from kb.store import SparqlHttpStore, StoreResponse
+from server import examples, kb_service
+from server.accept import negotiate
+from server.service_description import SD_SYNTAXES, service_description
 
 bp = Blueprint("sparql", __name__)
 
-_SOLUTIONS = ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
-              "text/tab-separated-values")
-_GRAPHS = ("text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml")
+_TIMEOUT = (
+    "the query ran longer than this endpoint's limit of {limit:g} s and was stopped; narrow it "
+    "down (LIMIT, more specific patterns) or ask for less"
+)
+
+_EXPOSE = "X-Cache, X-SPARQL-MaxRows, X-SPARQL-Truncated, X-SPARQL-Rows"
 
 
-@bp.route("/sparql", methods=["GET", "POST"])
+@dataclass(frozen=True)
+class ProtocolRequest:
+    query: str | None
+    default_graphs: tuple[str, ...]
+    named_graphs: tuple[str, ...]
+    format: str | None
+
+
+def init_app(app: Flask) -> None:
+    settings = app.extensions["kb"].settings
+    app.extensions["kb_cache"] = ResultCache(settings.cache_bytes)
+    app.register_blueprint(bp)
+
+
+def result_cache() -> ResultCache:
+    cache: ResultCache = current_app.extensions["kb_cache"]
+    return cache
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    """Reads are open to scripts on any origin (no credentials are involved)."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = _EXPOSE
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept"
+        response.headers["Access-Control-Max-Age"] = "86400"
+    response.vary.add("Accept")
+    return response
+
+
+@bp.route("/sparql", methods=["GET", "POST"], strict_slashes=False)
 def sparql() -> Response:
-    if request.method == "GET":
-        texts = request.args.getlist("query")
-    elif request.mimetype == "application/sparql-query":
-        texts = [request.get_data(as_text=True)]
-    else:
-        texts = request.form.getlist("query")
-    if len(texts) != 1:
-        raise QueryRejected("give exactly one `query` parameter")
+    req = read_protocol_request()
+    if req.query is None:
+        if request.method == "POST":
+            raise QueryRejected("the request has no `query`")
+        if _browser_wants_html():
+            return _ui()
+        return _service_description(req.format)
+    if request.method == "GET" and _browser_wants_html():
+        return _ui(query=req.query)
+    return run(req)
+
+
+@bp.get("/sparql/examples")
+def example_list() -> Response:
+    items = [
+        {**ex.to_dict(), "permalink": url_for("sparql.example", ident=ex.ident, _external=True)}
+        for ex in examples.load()
+    ]
+    return Response(json.dumps(items, ensure_ascii=False), mimetype="application/json")
+
+
+@bp.get("/sparql/examples/<ident>")
+def example(ident: str) -> Response:
+    name, _, suffix = ident.partition(".")
+    found = examples.by_id(name)
+    if found is None:
+        raise NotFound(f"there is no example query {name!r}")
+    if suffix == "rq" or (not suffix and not _browser_wants_html()):
+        return Response(found.text, mimetype="application/sparql-query")
+    if suffix:
+        raise NotFound(f"no .{suffix} form of the example {name!r} (try .rq)")
+    return _ui(query=found.text, selected=found.ident)
+
+
+# --- the protocol --------------------------------------------------------------------------
+
+
+def read_protocol_request() -> ProtocolRequest:
+    """The operation and dataset of a SPARQL Protocol request, or a 4xx saying what is wrong."""
+    url_params = _pairs(request.query_string, "the URL")
+    body_params: list[tuple[str, str]] = []
+    direct: str | None = None
+    if request.method == "POST":
+        mimetype = request.mimetype
+        charset = request.mimetype_params.get("charset", "utf-8").lower()
+        if mimetype == "application/x-www-form-urlencoded":
+            body_params = _pairs(request.get_data(cache=False), "the form body")
+        elif mimetype == "application/sparql-query":
+            if charset not in ("utf-8", "utf8"):
+                raise UnsupportedMediaType(
+                    f"application/sparql-query must be UTF-8 encoded, not {charset}"
+                )
+            direct = _utf8(request.get_data(cache=False), "the query body")
+        elif mimetype == "application/sparql-update":
+            raise UnsupportedMediaType(
+                "updates are not accepted on this endpoint (it is read-only)"
+            )
+        elif not mimetype:
+            raise UnsupportedMediaType(
+                "a POST needs a Content-Type: application/sparql-query or "
+                "application/x-www-form-urlencoded"
+            )
+        else:
+            raise UnsupportedMediaType(
+                f"cannot read a {mimetype} body; send application/sparql-query or "
+                "application/x-www-form-urlencoded"
+            )
+    params = url_params + body_params
+    names = [k for k, _ in params]
+    if "update" in names:
+        raise QueryRejected("updates are not accepted on this endpoint (it is read-only)")
+    queries = [v for k, v in params if k == "query"] + ([direct] if direct is not None else [])
+    if len(queries) > 1:
+        raise QueryRejected("give exactly one query (this request has several)")
+    # Clients repeat it (SPARQLWrapper sends it in the URL and the body): the first one counts.
+    formats = [v for k, v in params if k == "format"]
+    return ProtocolRequest(
+        query=queries[0] if queries else None,
+        default_graphs=tuple(v for k, v in params if k == "default-graph-uri"),
+        named_graphs=tuple(v for k, v in params if k == "named-graph-uri"),
+        format=formats[0] if formats else None,
+    )
+
+
+def run(req: ProtocolRequest) -> Response:
+    service = kb_service()
+    settings = service.settings
+    assert req.query is not None
+    checked = check_query(
+        req.query,
+        QueryPolicy(
+            settings.max_query_bytes, settings.max_query_depth, settings.service_allow_list
+        ),
+    )
+    want = _negotiate(syntaxes(kind_of(checked.form)), req.format)
+    store = service.store
+    cache = result_cache()
+    key = (
+        store.data_version,  # read before the query runs: see kb.cache
+        checked.text,
+        req.default_graphs,
+        req.named_graphs,
+        want.name,
+        settings.max_rows,
+    )
+    hit = cache.get(key)
+    if hit is not None:
+        return _respond(hit, "HIT", settings.max_rows)
+    got = store_syntax(want) if settings.max_rows or store_syntax(want) != want else want
+    try:
+        result = _query(store, checked.text, got, req, checked.has_dataset)
+    except QueryTimeout:
+        # The store did not even start answering within its own limit (+5 s): it did not stop
+        # the query, which would go on holding a core. Stop it the hard way.
+        service.restart_store("a query outlived the store's time limit")
+        raise QueryTimeout(_TIMEOUT.format(limit=settings.query_timeout)) from None
+    state = "MISS" if cache.enabled else "OFF"
+    state = "MISS" if cache.enabled else "OFF"
+    chunks = _time_limited(result.iter_bytes(), settings.query_timeout)
+    if settings.max_rows or got != want:
+        limit = settings.max_rows or (1 << 62)
+        capped = cap_result(chunks, got=got, want=want, max_rows=limit, prefixes=PREFIXES)
+        entry = CachedResult(capped.body, want.content_type, capped.rows, capped.truncated)
+        cache.put(key, entry)
+        return _respond(entry, state, settings.max_rows)
+    # No row cap: stream the store's bytes straight through (nothing is built in memory), and
+    # keep a copy for the cache only while it stays small enough.
+    first = next(chunks, b"")  # a time-out before the first byte is still a clean 503
+    response = Response(_tee(first, chunks, cache, key, want), content_type=want.content_type)
+    response.headers["X-Cache"] = state
+    return response
+
+
+def _query(
+    store: SparqlHttpStore, text: str, got: ResultSyntax, req: ProtocolRequest, own_dataset: bool
+) -> StoreResponse:
+    return store.query(
+        text,
+        accept=got.media_type,
+        default_graph_uris=req.default_graphs,
+        named_graph_uris=req.named_graphs,
+        # A dataset (the protocol's or the query's FROM) replaces the union default graph
+        # (Oxigraph refuses both at once, and ignores FROM when asked for the union).
+        union_default_graph=not (req.default_graphs or req.named_graphs or own_dataset),
+    )
+
+
+def _tee(
+    first: bytes, rest: Iterator[bytes], cache: ResultCache, key: tuple, want: ResultSyntax
+) -> Iterator[bytes]:
+    kept: list[bytes] | None = [first] if cache.enabled else None
+    size = len(first)
+    yield first
+    for chunk in rest:
+        if kept is not None:
+            size += len(chunk)
+            kept = [*kept, chunk] if size <= cache.max_entry_bytes else None
+        yield chunk
+    if kept is not None:
+        cache.put(key, CachedResult(b"".join(kept), want.content_type, None, False))
+
+
+def _time_limited(chunks: Iterator[bytes], limit: float) -> Iterator[bytes]:
+    try:
+        yield from chunks
+    except QueryTimeout:
+        raise QueryTimeout(_TIMEOUT.format(limit=limit)) from None
+
+
+def _respond(entry: CachedResult, cache_state: str, max_rows: int) -> Response:
+    response = Response(entry.body, content_type=entry.content_type)
+    response.headers["X-Cache"] = cache_state
+    if max_rows:
+        response.headers["X-SPARQL-MaxRows"] = str(max_rows)
+    if entry.rows is not None:
+        response.headers["X-SPARQL-Rows"] = str(entry.rows)
+    response.headers["X-SPARQL-Truncated"] = "true" if entry.truncated else "false"
+    return response
+
+
+def _negotiate(offered: tuple[ResultSyntax, ...], fmt: str | None) -> ResultSyntax:
+    try:
+        return negotiate(offered, accept=request.accept_mimetypes, format_param=fmt)
+    except UnsupportedFormat as exc:
+        raise NotAcceptable(exc.message) from None
+
+
+def _pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
+    text = _utf8(raw, where)
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise BadRequest(f"{where} is not valid UTF-8 once percent-decoded") from None
+    return pairs  # other parameters (a client's own, e.g. YASGUI's) are ignored
+
+
+def _utf8(raw: bytes, where: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"{where} is not valid UTF-8 (byte {exc.start})") from None
+
+
+def _browser_wants_html() -> bool:
+    accept = request.accept_mimetypes
+    html = accept["text/html"]
+    others = [accept[s.media_type] for s in (*syntaxes(SOLUTIONS), *syntaxes(GRAPH))]
+    return html > 0 and html > max(others) and "text/html" in accept.values()
+
+
+# --- service description and UI ----------------------------------------------------------------
+
+
+def _service_description(fmt: str | None) -> Response:
+    try:
+        syntax = negotiate(SD_SYNTAXES, accept=request.accept_mimetypes, format_param=fmt)
+    except UnsupportedFormat as exc:
+        raise NotAcceptable(exc.message) from None
+    endpoint = url_for("sparql.sparql", _external=True)
+    body = service_description(kb_service(), endpoint, syntax, cache=result_cache().enabled)
+    return Response(body, content_type=syntax.content_type)
+
+
+def _ui(query: str | None = None, selected: str | None = None) -> Response:
     settings = kb_service().settings
-    checked = check_query(texts[0], QueryPolicy(settings.max_query_bytes,
-                                                settings.max_query_depth,
-                                                settings.service_allow_list))
-    offered = _GRAPHS if checked.form in ("CONSTRUCT", "DESCRIBE") else _SOLUTIONS
-    accept = request.accept_mimetypes.best_match(offered) or offered[0]
-    result = kb_service().store.query(checked.text, accept=accept)
-    return Response(stream_with_context(result.iter_bytes()), content_type=result.content_type)
+    html = render_template(
+        "sparql.html",
+        endpoint=url_for("sparql.sparql", _external=True),
+        examples=examples.load(),
+        examples_json=[ex.to_dict() for ex in examples.load()],
+        prefixes=PREFIXES,
+        query=query,
+        selected=selected,
+        base=settings.base_iri,
+        max_rows=settings.max_rows,
+        timeout=settings.query_timeout,
+    )
+    return Response(html, mimetype="text/html")
+
+
+__all__ = ["by_format_name", "init_app", "read_protocol_request", "run"]

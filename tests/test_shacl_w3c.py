@@ -64,8 +64,13 @@ def _normalise(report: Graph, node: Node | None) -> Graph:
     for res in report.objects(node, SH.result):
         r = BNode()
         out.add((top, SH.result, r))
-        for prop in (SH.focusNode, SH.value, SH.sourceShape, SH.sourceConstraintComponent,
-                     SH.resultSeverity):
+        for prop in (
+            SH.focusNode,
+            SH.value,
+            SH.sourceShape,
+            SH.sourceConstraintComponent,
+            SH.resultSeverity,
+        ):
             for obj in report.objects(res, prop):
                 out.add((r, prop, fixed(obj)))  # type: ignore[arg-type]
         path = report.value(res, SH.resultPath)

@@ -10,6 +10,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+import requests.auth
+from requests.auth import HTTPBasicAuth, HTTPDigestAuth
+
 from kb.config import Settings
 from kb.store.http import SparqlHttpStore, StoreResponse
 from kb.store.oxigraph import ManagedOxigraph, attach, bulk_load, is_served, remove_orphans
@@ -22,8 +25,32 @@ __all__ = [
     "bulk_load",
     "is_served",
     "open_store",
+    "remote_store",
     "remove_orphans",
 ]
+
+
+def remote_store(settings: Settings) -> SparqlHttpStore:
+    """A client for the SPARQL 1.1 server the settings name (Virtuoso, Fuseki, GraphDB, ...).
+
+    Its public default graph is the merge of the graphs under ``{base}graph/`` (the server's own
+    system graphs stay out), and the data version lives in the store, so several front ends
+    agree on it.
+    """
+    auth: requests.auth.AuthBase | None = None
+    if settings.store_user:
+        cls = HTTPDigestAuth if settings.store_auth == "digest" else HTTPBasicAuth
+        auth = cls(settings.store_user, settings.store_password)
+    return SparqlHttpStore(
+        settings.store_query_url,
+        settings.store_update_url or None,
+        settings.store_gsp_url or None,
+        auth=auth,
+        timeout=settings.query_timeout,
+        graph_scope=f"{settings.base_iri}graph/",
+        version_in_store=bool(settings.store_update_url),
+        timeout_param="timeout",  # Virtuoso's per-query limit (ms); other servers ignore it
+    )
 
 
 @contextlib.contextmanager
@@ -31,10 +58,7 @@ def open_store(settings: Settings) -> Iterator[SparqlHttpStore]:
     """The configured store: a remote SPARQL server, the server a running ``kb serve`` manages
     over the store folder, or a managed Oxigraph started for the duration of the block."""
     if settings.remote_store:
-        client = SparqlHttpStore(
-            settings.store_query_url, settings.store_update_url or None,
-            settings.store_gsp_url or None, timeout=settings.query_timeout,
-        )
+        client = remote_store(settings)
         try:
             yield client
         finally:

@@ -7,14 +7,19 @@ works against the managed Oxigraph server and against any SPARQL 1.1 server.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+import pyoxigraph as ox
 import requests
+import requests.auth
 from rdflib import Graph
 
 from kb.errors import QueryRejected, QueryTimeout, StoreError, StoreUnavailable
+from kb.formats import syntax_by_name
+from kb.store.version import Clock, MemoryClock, StoreClock
 
 #: What Oxigraph appends to a result stream when ``--timeout-s`` cancels a running query
 #: (the status line, 200, has already gone out by then).
@@ -37,7 +42,7 @@ class StoreResponse:
                 window = self._tail + chunk
                 if _CANCELLED in window:
                     raise QueryTimeout("the query was stopped by the store's time limit")
-                self._tail = window[-len(_CANCELLED):]
+                self._tail = window[-len(_CANCELLED) :]
                 yield chunk
         except requests.RequestException as exc:
             raise StoreUnavailable(f"the store stopped answering: {exc}") from exc
@@ -51,12 +56,59 @@ class StoreResponse:
         self._response.close()
 
 
+_IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
+def iri(value: str) -> str:
+    """``<value>`` for use in a SPARQL request; refuses what could break out of the brackets."""
+    if not value or _IRI_FORBIDDEN.search(value) or ":" not in value:
+        raise QueryRejected(f"not an absolute IRI: {value[:200]!r}")
+    return f"<{value}>"
+
+
+def _insert_data(
+    graph: str | None, data: bytes | IO[bytes] | Iterable[bytes], content_type: str
+) -> str:
+    """``INSERT DATA`` for an RDF document (the graph-store fallback over SPARQL Update)."""
+    read = getattr(data, "read", None)
+    if isinstance(data, bytes):
+        body = data
+    elif callable(read):
+        body = read()
+    else:
+        body = b"".join(data)
+    syntax = syntax_by_name(content_type)
+    try:
+        quads = list(ox.parse(input=body, format=syntax.oxigraph, without_named_graphs=True))
+    except SyntaxError as exc:
+        raise QueryRejected(f"the store refused the data: {exc}") from None
+    triples = " .\n".join(f"{q.subject} {q.predicate} {q.object}" for q in quads)
+    inner = f"GRAPH {iri(graph)} {{ {triples} }}" if graph else triples
+    if any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object)):
+        # the form every server takes blank nodes in (Virtuoso 7 refuses them in INSERT DATA)
+        return f"INSERT {{ {inner} }} WHERE {{}}"
+    return f"INSERT DATA {{ {inner} }}"
+
+
+_DATASET_CLAUSE = re.compile(r"\bFROM\b", re.IGNORECASE)
+
+
+def _names_dataset(sparql: str) -> bool:
+    """Whether the query has FROM / FROM NAMED (then the server must not be told otherwise)."""
+    return bool(_DATASET_CLAUSE.search(sparql))
+
+
 class SparqlHttpStore:
     """SPARQL 1.1 Query / Update / Graph Store Protocol client.
 
     ``union_default_graph_param`` names the URL parameter that asks the server to treat the
-    default graph as the union of all graphs (Oxigraph: ``union-default-graph``); servers
-    whose default graph already is the union (Virtuoso) need none.
+    default graph as the union of all graphs (Oxigraph: ``union-default-graph``). Without
+    one, ``graph_scope`` (an IRI prefix, ``{base}graph/``) makes the union default graph the
+    merge of the graphs under it, passed as ``default-graph-uri`` — so a server's own system
+    graphs (Virtuoso has several) stay out of every answer. ``version_in_store`` keeps the data
+    version in the store (:class:`~kb.store.version.StoreClock`), shared by every front end.
+    ``timeout_param`` names a URL parameter that carries the time limit in milliseconds
+    (Virtuoso: ``timeout``).
     """
 
     def __init__(
@@ -65,9 +117,13 @@ class SparqlHttpStore:
         update_url: str | None = None,
         gsp_url: str | None = None,
         *,
-        auth: tuple[str, str] | None = None,
+        auth: requests.auth.AuthBase | tuple[str, str] | None = None,
         timeout: float = 30.0,
         union_default_graph_param: str | None = None,
+        clock: Clock | None = None,
+        graph_scope: str | None = None,
+        version_in_store: bool = False,
+        timeout_param: str | None = None,
     ) -> None:
         self.query_url = query_url
         self.update_url = update_url
@@ -77,6 +133,17 @@ class SparqlHttpStore:
         self._http = requests.Session()
         self._http.auth = auth
         self._http.trust_env = False  # never route loopback traffic through a proxy
+        self.graph_scope = graph_scope
+        self.timeout_param = timeout_param
+        self._scoped: tuple[str, list[str]] | None = None  # (data version, graphs)
+        self.clock: Clock = (
+            StoreClock(self) if version_in_store else clock if clock is not None else MemoryClock()
+        )
+
+    @property
+    def data_version(self) -> str:
+        """Changes whenever data is written through this code (see :mod:`kb.store.version`)."""
+        return self.clock.current()
 
     # --- queries -----------------------------------------------------------------------
 
@@ -93,19 +160,35 @@ class SparqlHttpStore:
         """Run a read-only query; the caller reads the result stream."""
         params: list[tuple[str, str]] = [("default-graph-uri", g) for g in default_graph_uris]
         params += [("named-graph-uri", g) for g in named_graph_uris]
-        if union_default_graph and self.union_param and not default_graph_uris:
-            params.append((self.union_param, ""))
+        if union_default_graph and not default_graph_uris and not _names_dataset(sparql):
+            if self.union_param:
+                params.append((self.union_param, ""))
+            elif self.graph_scope:
+                params += [("default-graph-uri", g) for g in self._scope_graphs()]
         limit = timeout if timeout is not None else self.timeout
+        if self.timeout_param:
+            params.append((self.timeout_param, str(int(limit * 1000))))
+        # The form-encoded POST of the SPARQL 1.1 Protocol: every server takes it (Virtuoso 7.2
+        # never answers a direct `application/sparql-query` POST; measured).
         response = self._send(
-            "POST", self.query_url, params=params, data=sparql.encode("utf-8"),
-            headers={"Content-Type": "application/sparql-query; charset=utf-8",
-                     "Accept": accept},
-            stream=True, timeout=(5, limit + 5),
+            "POST",
+            self.query_url,
+            data=[("query", sparql), *params],
+            headers={"Accept": accept},
+            stream=True,
+            timeout=(5, limit + 5),
         )
         if response.status_code == 400:
             text = response.text.strip()
             response.close()
             raise QueryRejected(f"syntax error: {text[:500]}")
+        if response.headers.get("X-SQL-State") == "S1TAT" or (
+            response.status_code >= 500 and "S1T00" in response.text[:200]
+        ):
+            # Virtuoso's "anytime" answer: partial results cut at the time limit (or the
+            # transaction timed out). A partial answer is never passed on as a complete one.
+            response.close()
+            raise QueryTimeout("the query was stopped by the store's time limit")
         self._raise_for(response, "query")
         return StoreResponse(response.headers.get("Content-Type", accept), response)
 
@@ -127,57 +210,173 @@ class SparqlHttpStore:
         """Run a SPARQL Update; the store applies it all-or-nothing."""
         if not self.update_url:
             raise StoreError("this store has no update URL configured")
-        response = self._send(
-            "POST", self.update_url, data=sparql.encode("utf-8"),
-            headers={"Content-Type": "application/sparql-update; charset=utf-8"},
-            timeout=(5, self.timeout + 5),
-        )
+        if isinstance(self.clock, StoreClock):
+            # data and version change in one request, so in one transaction
+            sparql = sparql.rstrip().rstrip(";") + " ;\n" + self.clock.statement()
+        try:
+            response = self._post_update(sparql)
+        finally:
+            if not isinstance(self.clock, StoreClock):
+                self.clock.bump()  # even on failure: the outcome may be unknown (a timeout)
         if response.status_code == 400:
             raise QueryRejected(f"update refused by the store: {response.text.strip()[:500]}")
         self._raise_for(response, "update")
 
+    def _post_update(self, sparql: str) -> requests.Response:
+        if not self.update_url:
+            raise StoreError("this store has no update URL configured")
+        return self._send(
+            "POST",
+            self.update_url,
+            data=sparql.encode("utf-8"),
+            headers={"Content-Type": "application/sparql-update; charset=utf-8"},
+            timeout=(5, self.timeout + 5),
+        )
+
+    def _gsp_works(self) -> bool:
+        """Round-trip a one-triple probe graph (outside every data graph) through the URL."""
+        url, probe = self.gsp_url or "", {"graph": "urn:x-clusterkb:probe"}
+        triple = b"<urn:x-clusterkb:probe> <urn:x-clusterkb:probe> <urn:x-clusterkb:probe> .\n"
+        try:
+            put = self._send(
+                "PUT",
+                url,
+                params=probe,
+                data=triple,
+                headers={"Content-Type": "application/n-triples"},
+                timeout=(5, 10),
+            )
+            got = self._send(
+                "GET",
+                url,
+                params=probe,
+                headers={"Accept": "application/n-triples"},
+                timeout=(5, 10),
+            )
+            self._send("DELETE", url, params=probe, timeout=(5, 10))
+        except StoreError:
+            return False
+        return put.status_code < 300 and got.status_code == 200 and b"probe" in got.content
+
+    def raw_update(self, sparql: str) -> None:
+        """An update that does not touch the data version (the version's own bookkeeping)."""
+        response = self._post_update(sparql)
+        self._raise_for(response, "update")
+
+    def raw_select_one(self, sparql: str) -> str | None:
+        rows = self.select(sparql, union_default_graph=False)
+        return next((v["value"] for r in rows for v in r.values()), None)
+
+    def _scope_graphs(self) -> list[str]:
+        version = self.data_version
+        if self._scoped is None or self._scoped[0] != version:
+            self._scoped = (version, self.graphs())
+        return self._scoped[1]
+
     # --- Graph Store Protocol ------------------------------------------------------------
 
     def get_graph(self, graph: str | None, *, accept: str = "application/n-triples") -> bytes:
+        if not self.gsp_url and self.update_url:
+            where = f"GRAPH {iri(graph)} {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
+            return self.query(
+                f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}",
+                accept=accept,
+                union_default_graph=False,
+            ).read()
         response = self._gsp("GET", graph, headers={"Accept": accept})
         return response.content
 
     def graph_exists(self, graph: str) -> bool:
-        response = self._gsp("HEAD", graph, ok_404=True)
-        return response.status_code != 404
+        """Whether the graph holds any triple (a query: not every server answers a graph-store
+        HEAD; Virtuoso 7 says 501)."""
+        return self.ask(f"ASK {{ GRAPH {iri(graph)} {{ ?s ?p ?o }} }}", union_default_graph=False)
 
-    def put_graph(self, graph: str | None, data: bytes | IO[bytes] | Iterable[bytes],
-                  *, content_type: str) -> None:
+    def put_graph(
+        self, graph: str | None, data: bytes | IO[bytes] | Iterable[bytes], *, content_type: str
+    ) -> None:
         """Replace a graph (all-or-nothing on the store's side)."""
+        if not self.gsp_url and self.update_url:
+            target = f"GRAPH {iri(graph)}" if graph else "DEFAULT"
+            self.update(f"DROP SILENT {target} ;\n" + _insert_data(graph, data, content_type))
+            return
         self._gsp("PUT", graph, data=data, headers={"Content-Type": content_type})
 
-    def post_graph(self, graph: str | None, data: bytes | IO[bytes] | Iterable[bytes],
-                   *, content_type: str) -> None:
+    def post_graph(
+        self, graph: str | None, data: bytes | IO[bytes] | Iterable[bytes], *, content_type: str
+    ) -> None:
         """Add triples to a graph (all-or-nothing on the store's side)."""
+        if not self.gsp_url and self.update_url:
+            self.update(_insert_data(graph, data, content_type))
+            return
         self._gsp("POST", graph, data=data, headers={"Content-Type": content_type})
 
     def delete_graph(self, graph: str) -> None:
+        if not self.gsp_url and self.update_url:
+            self.update(f"DROP SILENT GRAPH {iri(graph)}")
+            return
         self._gsp("DELETE", graph, ok_404=True)
 
     # --- facts about the store ---------------------------------------------------------
 
     def graphs(self) -> list[str]:
-        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g",
-                           union_default_graph=False)
+        """The named graphs holding data (within ``graph_scope`` when one is set)."""
+        scope = self.graph_scope
+        where = f"FILTER(STRSTARTS(STR(?g), {json.dumps(scope)}))" if scope else ""
+        rows = self.select(
+            f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {where} }} ORDER BY ?g",
+            union_default_graph=False,
+        )
         return [r["g"]["value"] for r in rows]
 
     def count(self, graph: str | None = None) -> int:
         """Triples in one graph; with ``graph=None``, quads in the whole dataset."""
-        if graph is None:
+        if graph is None and self.graph_scope:
+            scope = json.dumps(self.graph_scope)
+            where = f"{{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), {scope})) }}"
+        elif graph is None:
             where = "{ { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
         else:
-            where = "{ GRAPH <" + graph + "> { ?s ?p ?o } }"
+            where = "{ GRAPH " + iri(graph) + " { ?s ?p ?o } }"
         rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {where}", union_default_graph=False)
         return int(rows[0]["n"]["value"])
 
     def is_empty(self) -> bool:
-        return not self.ask("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }",
-                            union_default_graph=False)
+        if self.graph_scope:
+            scope = json.dumps(self.graph_scope)
+            return not self.ask(
+                f"ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), {scope})) }}",
+                union_default_graph=False,
+            )
+        return not self.ask(
+            "ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }", union_default_graph=False
+        )
+
+    def check_capabilities(self) -> list[str]:
+        """Probe the server at start-up; raise if it cannot serve queries, and say what is
+        missing and how ClusterKB degrades (returned as lines for the log)."""
+        if not self.ping():
+            raise StoreUnavailable(f"the store at {self.query_url} does not answer SPARQL queries")
+        notes = [f"store: SPARQL queries at {self.query_url}"]
+        if not self.update_url:
+            notes.append("store: no update URL: the knowledge base is read-only")
+        else:
+            self.clock.current()  # creates the version record: proves updates are accepted
+            notes.append(f"store: SPARQL Update at {self.update_url}")
+        if self.gsp_url:
+            if self._gsp_works():
+                notes.append(f"store: Graph Store Protocol at {self.gsp_url}")
+            else:
+                notes.append(
+                    f"store: {self.gsp_url} does not act as a Graph Store Protocol endpoint: "
+                    "graph writes go through SPARQL Update instead"
+                )
+                self.gsp_url = None
+        else:
+            notes.append(
+                "store: no Graph Store Protocol URL: graph reads and writes go through "
+                "SPARQL Query and Update"
+            )
+        return notes
 
     def ping(self) -> bool:
         try:
@@ -191,13 +390,19 @@ class SparqlHttpStore:
 
     # --- plumbing ----------------------------------------------------------------------
 
-    def _gsp(self, method: str, graph: str | None, *, ok_404: bool = False,
-             **kwargs: Any) -> requests.Response:
+    def _gsp(
+        self, method: str, graph: str | None, *, ok_404: bool = False, **kwargs: Any
+    ) -> requests.Response:
         if not self.gsp_url:
             raise StoreError("this store has no Graph Store Protocol URL configured")
         params = {"graph": graph} if graph else {_DEFAULT_GRAPH: ""}
-        response = self._send(method, self.gsp_url, params=params,
-                               timeout=(5, max(self.timeout, 300)), **kwargs)
+        try:
+            response = self._send(
+                method, self.gsp_url, params=params, timeout=(5, max(self.timeout, 300)), **kwargs
+            )
+        finally:
+            if method in ("PUT", "POST", "DELETE"):
+                self.clock.bump()  # after the store acknowledged (or failed) the write
         if response.status_code == 400:
             raise QueryRejected(f"the store refused the data: {response.text.strip()[:500]}")
         if not (ok_404 and response.status_code == 404):

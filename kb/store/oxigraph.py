@@ -22,17 +22,23 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 import pyoxigraph as ox
 
 from kb.errors import StoreError, StoreUnavailable
 from kb.store.http import SparqlHttpStore
+from kb.store.version import FileClock
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = "clusterkb-server.json"
+VERSION_FILE = "clusterkb-data-version"
 UNION_PARAM = "union-default-graph"
+
+
+class SupportsRead(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 def oxigraph_binary() -> str:
@@ -92,7 +98,7 @@ def bulk_load(
     format: ox.RdfFormat,
     base_iri: str | None,
     graph: str | None,
-    stream: IO[bytes] | None = None,
+    stream: IO[bytes] | SupportsRead | None = None,
 ) -> None:
     """Load into the store folder in-process; all-or-nothing (measured: a syntax error at the
     end of a 3M-triple file leaves the store unchanged). The folder must not be in use."""
@@ -104,13 +110,18 @@ def bulk_load(
     try:
         to_graph = ox.NamedNode(graph) if graph else None
         if isinstance(source, Path):
-            store.bulk_load(input=stream or source.open("rb"), format=format,
-                            base_iri=base_iri, to_graph=to_graph)
+            store.bulk_load(
+                input=stream or source.open("rb"),  # type: ignore[arg-type]
+                format=format,
+                base_iri=base_iri,
+                to_graph=to_graph,
+            )
         else:
             store.bulk_load(input=source, format=format, base_iri=base_iri, to_graph=to_graph)
         store.flush()
     finally:
         del store
+        FileClock(location / VERSION_FILE).bump()
 
 
 class ManagedOxigraph:
@@ -131,10 +142,7 @@ class ManagedOxigraph:
         return f"http://127.0.0.1:{self.port}"
 
     def client(self) -> SparqlHttpStore:
-        return SparqlHttpStore(
-            f"{self.url}/query", f"{self.url}/update", f"{self.url}/store",
-            timeout=self.timeout_s, union_default_graph_param=UNION_PARAM,
-        )
+        return _client(self.url, self.location, self.timeout_s)
 
     def start(self, *, watch: bool = True) -> None:
         self.location.mkdir(parents=True, exist_ok=True)
@@ -144,8 +152,9 @@ class ManagedOxigraph:
         self._write_state()
         if watch:
             self._stop.clear()
-            self._watchdog = threading.Thread(target=self._watch, name="oxigraph-watchdog",
-                                              daemon=True)
+            self._watchdog = threading.Thread(
+                target=self._watch, name="oxigraph-watchdog", daemon=True
+            )
             self._watchdog.start()
 
     def stop(self) -> None:
@@ -185,13 +194,24 @@ class ManagedOxigraph:
 
     def _spawn(self) -> None:
         args = [
-            oxigraph_binary(), "serve", "--location", str(self.location),
-            "--bind", f"127.0.0.1:{self.port}", "--timeout-s", str(max(1, round(self.timeout_s))),
+            oxigraph_binary(),
+            "serve",
+            "--location",
+            str(self.location),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--timeout-s",
+            str(max(1, round(self.timeout_s))),
         ]
         log_path = self.location.parent / f"{self.location.name}.oxigraph.log"
         with log_path.open("ab") as log_file:
-            proc = subprocess.Popen(args, stdout=log_file, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(
+                args,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -200,8 +220,9 @@ class ManagedOxigraph:
                     f"oxigraph server for {self.location} exited at start (code "
                     f"{proc.returncode}): {tail.strip()}"
                 )
-            with contextlib.suppress(OSError), socket.create_connection(
-                ("127.0.0.1", self.port), timeout=0.2
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2),
             ):
                 self._proc = proc
                 return
@@ -210,9 +231,23 @@ class ManagedOxigraph:
         raise StoreUnavailable(f"oxigraph server for {self.location} did not start in 30 s")
 
     def _write_state(self) -> None:
-        state = {"url": self.url, "pid": os.getpid(),
-                 "oxigraph_pid": self._proc.pid if self._proc else None}
+        state = {
+            "url": self.url,
+            "pid": os.getpid(),
+            "oxigraph_pid": self._proc.pid if self._proc else None,
+        }
         (self.location / STATE_FILE).write_text(json.dumps(state))
+
+
+def _client(url: str, location: Path, timeout_s: float) -> SparqlHttpStore:
+    return SparqlHttpStore(
+        f"{url}/query",
+        f"{url}/update",
+        f"{url}/store",
+        timeout=timeout_s,
+        union_default_graph_param=UNION_PARAM,
+        clock=FileClock(location / VERSION_FILE),
+    )
 
 
 def attach(location: Path, *, timeout_s: float = 30.0) -> SparqlHttpStore | None:
@@ -221,9 +256,7 @@ def attach(location: Path, *, timeout_s: float = 30.0) -> SparqlHttpStore | None
         state = json.loads((location / STATE_FILE).read_text())
     except (OSError, ValueError):
         return None
-    url = state.get("url", "")
-    client = SparqlHttpStore(f"{url}/query", f"{url}/update", f"{url}/store",
-                             timeout=timeout_s, union_default_graph_param=UNION_PARAM)
+    client = _client(state.get("url", ""), location, timeout_s)
     if client.ping():
         return client
     client.close()
@@ -236,4 +269,3 @@ def is_served(location: Path) -> bool:
         return False
     client.close()
     return True
-

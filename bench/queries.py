@@ -1,0 +1,399 @@
+"""Query benchmark: ``/sparql`` of ``kb serve`` against its peers, on the same data, in one run.
+
+    python bench/queries.py [--triples 1000000] [--repeat 7] [--clients 8] [--mixes 2]
+                            [--skip virtuoso,rdflib-endpoint]
+
+Generates N triples with ``kb generate``, bulk-loads them once with ``kb load``, then runs a
+mix of 12 queries representative of real use (lookups, joins, aggregates, OPTIONAL + FILTER,
+property paths, ORDER BY + LIMIT, DISTINCT, CONSTRUCT, ASK) against, one after the other:
+
+* ``kb-cold``  — ``kb serve`` with the result cache off (``KB_CACHE_BYTES=0``);
+* ``kb-warm``  — ``kb serve`` with the cache on, filled by one pass of the mix first;
+* ``oxigraph`` — raw ``oxigraph serve`` on the same store folder (the engine limit);
+* ``virtuoso`` — Virtuoso 7 (Debian ``virtuoso-opensource``) on loopback, same N-Triples;
+* ``rdflib-endpoint`` — ``rdflib-endpoint serve`` (``pip install -e '.[bench]'``).
+
+Sequential: each query ``--repeat`` times (after one untimed run), p50/p99 per query.
+Concurrent: ``--clients`` threads each run the mix ``--mixes`` times in their own shuffled
+order; queries per second. rdflib-endpoint, far slower, gets ``--slow-repeat`` runs and one mix
+per client. Raw Oxigraph runs first, after two untimed passes that let the freshly bulk-loaded
+store settle; it gets the queries without ``union-default-graph`` (the data is in the default
+graph), the strictest engine limit, and again as ``oxigraph-union`` with the parameter, which
+is the request ClusterKB itself sends.
+Every request is a GET with ``query=`` and an ``Accept`` header, read to the end. Prints the
+table and the ratios the issue asks for. Needs only loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.support import virtuoso as vt
+from tests.support.kbserve import free_port
+
+BIN = Path(sys.executable).parent
+BASE = "http://localhost:8080/"
+PREFIXES = """PREFIX pc: <https://w3id.org/clusterkb/ns/provinciale-clusters#>
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX schema: <https://schema.org/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX rov: <http://www.w3.org/ns/regorg#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+"""
+CLUSTER = f"<{BASE}id/cluster/synth-5>"
+
+#: name -> (kind, query). kind: "select" (SPARQL JSON), "ask", "graph" (Turtle).
+MIX: dict[str, tuple[str, str]] = {
+    "lookup": ("select", f"SELECT ?p ?o WHERE {{ <{BASE}id/organisatie/synth-7-3> ?p ?o }}"),
+    "join": (
+        "select",
+        f"SELECT ?actor ?label ?nace WHERE {{ ?m org:organization {CLUSTER} ; org:member ?actor . "
+        "?actor skos:prefLabel ?label ; rov:orgActivity ?nace }",
+    ),
+    "agg-helix": (
+        "select",
+        "SELECT ?cluster ?role (COUNT(?m) AS ?n) WHERE { ?m org:organization ?cluster ; "
+        "org:role ?role } GROUP BY ?cluster ?role",
+    ),
+    "agg-funding": (
+        "select",
+        "SELECT ?ws (SUM(?v) AS ?total) (COUNT(?g) AS ?grants) WHERE { ?g schema:fundedItem ?item "
+        "; schema:amount ?a . ?a schema:value ?v . ?item pc:workStream ?ws } GROUP BY ?ws",
+    ),
+    "optional-filter": (
+        "select",
+        "SELECT ?p ?start ?end WHERE { ?p a pc:ClusterProject ; schema:startDate ?start . "
+        "OPTIONAL { ?p schema:endDate ?end } "
+        'FILTER(?start >= "2020-01-01"^^xsd:date && !BOUND(?end)) }',
+    ),
+    "path": (
+        "select",
+        "SELECT ?province (COUNT(DISTINCT ?actor) AS ?actors) WHERE { ?m org:member ?actor ; "
+        "org:organization/pc:runBy ?province } GROUP BY ?province",
+    ),
+    "order-limit-grants": (
+        "select",
+        "SELECT ?g ?v WHERE { ?g schema:amount/schema:value ?v } ORDER BY DESC(?v) ?g LIMIT 10",
+    ),
+    "order-limit-members": (
+        "select",
+        "SELECT ?m ?s WHERE { ?m org:memberDuring/schema:startDate ?s } "
+        "ORDER BY DESC(?s) ?m LIMIT 20",
+    ),
+    "distinct-nace": ("select", "SELECT DISTINCT ?nace WHERE { ?a rov:orgActivity ?nace }"),
+    "distinct-funders": ("select", "SELECT DISTINCT ?f WHERE { ?g schema:funder ?f }"),
+    "construct": (
+        "graph",
+        f"CONSTRUCT {{ {CLUSTER} ?p ?o . ?m org:member ?a . ?m org:role ?r }} WHERE {{ "
+        f"{{ {CLUSTER} ?p ?o }} UNION {{ ?m org:organization {CLUSTER} ; org:member ?a ; "
+        "org:role ?r } }",
+    ),
+    "ask": (
+        "ask",
+        f"ASK {{ ?p a pc:Study ; pc:workStream <{BASE}id/concept/werkstroom/arbeidsmarkt> }}",
+    ),
+}
+ACCEPT = {
+    "select": "application/sparql-results+json",
+    "ask": "application/sparql-results+json",
+    "graph": "text/turtle",
+}
+
+
+class Target:
+    def __init__(self, name: str, url: str, params: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.url = url
+        self.params = params or {}
+        self.local = threading.local()
+
+    def session(self) -> requests.Session:
+        if not hasattr(self.local, "s"):
+            self.local.s = requests.Session()
+            self.local.s.trust_env = False
+        s: requests.Session = self.local.s
+        return s
+
+    def run(self, name: str) -> float:
+        kind, body = MIX[name]
+        started = time.perf_counter()
+        r = self.session().get(
+            self.url,
+            params={"query": PREFIXES + body, **self.params},
+            headers={"Accept": ACCEPT[kind]},
+            timeout=600,
+        )
+        r.raise_for_status()
+        if not r.content:
+            raise RuntimeError(f"{self.name} {name}: empty answer")
+        return time.perf_counter() - started
+
+
+def sequential(target: Target, repeat: int) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for name in MIX:
+        target.run(name)  # warm-up: the first run of each query is not counted
+        out[name] = [target.run(name) for _ in range(repeat)]
+    return out
+
+
+def concurrent(target: Target, clients: int, mixes: int) -> float:
+    errors: list[str] = []
+
+    def client(seed: int) -> None:
+        order = [n for _ in range(mixes) for n in MIX]
+        random.Random(seed).shuffle(order)
+        for n in order:
+            try:
+                target.run(n)
+            except (requests.RequestException, RuntimeError) as exc:
+                errors.append(f"{n}: {exc}")
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        print(f"  {target.name}: {len(errors)} failed requests, e.g. {errors[0]}")
+    return clients * mixes * len(MIX) / elapsed
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes], seconds: float = 900) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url}: the server exited")
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@contextmanager
+def process(
+    args: list[str], log: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def kb_serve(work: Path, store: Path, cache: bool) -> Callable[[], Iterator[Target]]:
+    @contextmanager
+    def run() -> Iterator[Target]:
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+        env.update({"KB_CACHE_BYTES": str(256 << 20 if cache else 0), "KB_QUERY_TIMEOUT": "300"})
+        args = [str(BIN / "kb"), "serve", "--store", str(store), "--port", str(port)]
+        with process(args, work / f"kb-{cache}.log", env) as proc:
+            wait_http(f"http://127.0.0.1:{port}/health", proc)
+            yield Target("kb-warm" if cache else "kb-cold", f"http://127.0.0.1:{port}/sparql")
+
+    return run  # type: ignore[return-value]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--triples", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--mixes", type=int, default=2)
+    parser.add_argument(
+        "--slow-repeat", type=int, default=3, help="repeats for rdflib-endpoint (1 mix/client)"
+    )
+    parser.add_argument("--skip", default="", help="comma-separated targets to leave out")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    work = Path(tempfile.mkdtemp(prefix="kb-bench-queries-"))
+    seq: dict[str, dict[str, list[float]]] = {}
+    qps: dict[str, float] = {}
+
+    def measure(target: Target, *, fill: bool = False, slow: bool = False) -> None:
+        if fill:
+            for name in MIX:
+                target.run(name)
+        t = time.perf_counter()
+        seq[target.name] = sequential(target, args.slow_repeat if slow else args.repeat)
+        qps[target.name] = concurrent(target, args.clients, 1 if slow else args.mixes)
+        print(f"  {target.name}: done in {time.perf_counter() - t:.0f} s", flush=True)
+
+    try:
+        data = work / "data" / "data.nt"
+        data.parent.mkdir()
+        store = work / "store"
+        subprocess.run(
+            [
+                str(BIN / "kb"),
+                "generate",
+                "--triples",
+                str(args.triples),
+                "--base",
+                BASE,
+                str(data),
+            ],
+            check=True,
+        )
+        subprocess.run([str(BIN / "kb"), "load", "--store", str(store), str(data)], check=True)
+        print(
+            f"{args.triples:,} triples; {len(MIX)} queries; repeat {args.repeat}; "
+            f"{args.clients} clients x {args.mixes} mixes",
+            flush=True,
+        )
+
+        port = free_port()
+        ox_args = [
+            str(BIN / "oxigraph"),
+            "serve",
+            "--location",
+            str(store),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout-s",
+            "300",
+        ]
+        with process(ox_args, work / "oxigraph.log") as proc:
+            wait_http(f"http://127.0.0.1:{port}/", proc)
+            raw = Target("oxigraph", f"http://127.0.0.1:{port}/query")
+            for _ in range(2):  # let the store settle after the bulk load (compactions)
+                for name in MIX:
+                    raw.run(name)
+            measure(raw)
+            # The same requests ClusterKB sends: the default graph as the union of all graphs.
+            measure(Target("oxigraph-union", raw.url, {"union-default-graph": ""}))
+
+        for cache in (False, True):
+            with kb_serve(work, store, cache)() as target:  # type: ignore[attr-defined]
+                measure(target, fill=cache)
+
+        if "virtuoso" not in skip and vt.available():
+            v = vt.Virtuoso(
+                work / "virtuoso", data_dir=data.parent, max_rows=10_000_000, timeout_s=600
+            )
+            v.start()
+            try:
+                graph = BASE + "graph/bench"
+                v.load(data.parent, "*.nt", graph)
+                measure(Target("virtuoso", v.sparql_url, {"default-graph-uri": graph}))
+            finally:
+                v.stop()
+        elif "virtuoso" not in skip:
+            print("  virtuoso: not installed (apt-get install virtuoso-opensource)")
+
+        rdflib_ep = shutil.which("rdflib-endpoint") or str(BIN / "rdflib-endpoint")
+        if "rdflib-endpoint" not in skip and Path(rdflib_ep).exists():
+            port = free_port()
+            ep_args = [rdflib_ep, "serve", "--host", "127.0.0.1", "--port", str(port), str(data)]
+            with process(ep_args, work / "rdflib-endpoint.log") as proc:
+                wait_http(f"http://127.0.0.1:{port}/?query=ASK%7B%7D", proc, 3600)
+                measure(Target("rdflib-endpoint", f"http://127.0.0.1:{port}/"), slow=True)
+        elif "rdflib-endpoint" not in skip:
+            print("  rdflib-endpoint: not installed (pip install -e '.[bench]')")
+        report(seq, qps)
+    finally:
+        if args.keep:
+            print(f"work folder: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def report(seq: dict[str, dict[str, list[float]]], qps: dict[str, float]) -> None:
+    names = list(seq)
+    print()
+    print("p50 / p99 per query, ms")
+    print(f"{'query':<22}" + "".join(f"{n:>22}" for n in names))
+    for q in MIX:
+        cells = []
+        for n in names:
+            times = sorted(seq[n][q])
+            p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
+            cells.append(f"{statistics.median(times) * 1e3:>10.1f} /{p99 * 1e3:>9.1f}")
+        print(f"{q:<22}" + "".join(f"{c:>22}" for c in cells))
+    sums = {n: sum(statistics.median(seq[n][q]) for q in MIX) for n in names}
+    print(f"{'sum of p50 (s)':<22}" + "".join(f"{sums[n]:>22.3f}" for n in names))
+    print(f"{'queries/s, 8 clients':<22}" + "".join(f"{qps[n]:>22.1f}" for n in names))
+    print()
+
+    def ratio(label: str, a: float, b: float, goal: str) -> None:
+        print(f"{label:<58}{a / b:>8.2f}   ({goal})")
+
+    if "kb-cold" in sums and "oxigraph" in sums:
+        ratio(
+            "cold mix time / raw oxigraph mix time",
+            sums["kb-cold"],
+            sums["oxigraph"],
+            "goal <= 1.10",
+        )
+        ratio(
+            "cold throughput / raw oxigraph throughput",
+            qps["kb-cold"],
+            qps["oxigraph"],
+            "for reference",
+        )
+    if "kb-cold" in sums and "oxigraph-union" in sums:
+        ratio(
+            "cold mix time / raw oxigraph (union default graph)",
+            sums["kb-cold"],
+            sums["oxigraph-union"],
+            "same requests as kb sends",
+        )
+    if "kb-warm" in qps and "virtuoso" in qps:
+        ratio(
+            "warm throughput / virtuoso throughput", qps["kb-warm"], qps["virtuoso"], "goal >= 1.0"
+        )
+        ratio(
+            "virtuoso mix time / raw oxigraph mix time",
+            sums["virtuoso"],
+            sums["oxigraph"],
+            "for reference",
+        )
+    if "rdflib-endpoint" in qps:
+        for n in ("kb-cold", "kb-warm"):
+            if n in qps:
+                ratio(
+                    f"{n} throughput / rdflib-endpoint throughput",
+                    qps[n],
+                    qps["rdflib-endpoint"],
+                    "goal >= 10",
+                )
+                ratio(
+                    f"rdflib-endpoint mix time / {n} mix time",
+                    sums["rdflib-endpoint"],
+                    sums[n],
+                    "goal >= 10",
+                )
+
+
+if __name__ == "__main__":
+    main()

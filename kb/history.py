@@ -1,0 +1,279 @@
+"""Provenance and history of steward commits: PROV-O records, numbered versions, diffs.
+
+Each commit adds, in the *same* SPARQL Update request as the data (so both land or neither):
+
+* to ``{base}graph/provenance`` (public): the commit as a ``prov:Activity`` — steward
+  (``prov:wasAssociatedWith``), start and end time, the source file (``prov:used``: name,
+  media type, SHA-256, triple count), the operation, triples added and removed, the validation
+  outcome and the digest of the shapes used; the new graph version (``prov:Entity``,
+  ``prov:specializationOf`` the graph, ``prov:wasRevisionOf`` the previous one); and
+  ``prov:has_provenance`` from each changed subject (at most 1,000) to the commit, so a
+  resource's page links to the commits that touched it;
+* to ``{base}graph/history``: the version's full content as one N-Triples literal
+  (``hist:snapshot``). A snapshot is a single literal, so history never shows up as duplicate
+  data in queries over the union of graphs, and reading the current graph costs nothing extra.
+
+A graph's first tracked commit also records its earlier content as version 0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.compare import graph_diff, to_isomorphic
+
+from kb.load import to_rdflib
+from kb.store.http import SparqlHttpStore
+
+HIST = "https://w3id.org/clusterkb/ns/history#"
+PROV = "http://www.w3.org/ns/prov#"
+DCT = "http://purl.org/dc/terms/"
+FOAF = "http://xmlns.com/foaf/0.1/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+DEFAULT_GRAPH = "urn:x-clusterkb:default-graph"
+MAX_LINKED_SUBJECTS = 1000
+
+
+def provenance_graph(base: str) -> str:
+    return f"{base}graph/provenance"
+
+
+def history_graph(base: str) -> str:
+    return f"{base}graph/history"
+
+
+def graph_key(graph: str | None) -> str:
+    return graph or DEFAULT_GRAPH
+
+
+# --- terms and graphs ------------------------------------------------------------------
+
+
+def nt_lines(g: Graph) -> list[str]:
+    return [f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in g]
+
+
+def to_ntriples(g: Graph) -> str:
+    return "\n".join(sorted(nt_lines(g))) + ("\n" if len(g) else "")
+
+
+def from_ntriples(data: bytes | str) -> Graph:
+    g = Graph()
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    for t in ox.parse(input=raw, format=ox.RdfFormat.N_TRIPLES):
+        g.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
+    return g
+
+
+_BLANK = re.compile(r"_:\S+")
+
+
+def fingerprint(g: Graph) -> str:
+    """A content tag for ETags: the same for the same triples whatever the blank-node labels."""
+    h = hashlib.sha256()
+    for line in sorted(_BLANK.sub("_:", line) for line in nt_lines(g)):
+        h.update(line.encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()[:32]
+
+
+def has_bnodes(g: Graph) -> bool:
+    return any(isinstance(t, BNode) for triple in g for t in triple)
+
+
+def diff(old: Graph, new: Graph) -> tuple[Graph, Graph]:
+    """(added, removed) from ``old`` to ``new``; blank nodes compared by structure."""
+    if has_bnodes(old) or has_bnodes(new):
+        _both, removed, added = graph_diff(to_isomorphic(old), to_isomorphic(new))
+        return _plain(added), _plain(removed)
+    added, removed = Graph(), Graph()
+    for t in new:
+        if t not in old:
+            added.add(t)
+    for t in old:
+        if t not in new:
+            removed.add(t)
+    return added, removed
+
+
+def _plain(g: Graph) -> Graph:
+    out = Graph()
+    for t in g:
+        out.add(t)
+    return out
+
+
+def sparql_string(text: str) -> str:
+    return Literal(text).n3()
+
+
+# --- records ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommitRecord:
+    commit: str
+    graph: str | None
+    version: int
+    previous: str | None  # IRI of the previous version
+    operation: str
+    agent_id: str
+    agent_name: str
+    agent_role: str
+    started: str
+    ended: str
+    source_name: str | None
+    source_type: str | None
+    source_sha256: str | None
+    source_triples: int
+    added: int
+    removed: int
+    violations: int
+    warnings: int
+    shapes_digest: str
+    subjects: tuple[str, ...] = ()
+    submission_id: str | None = None
+
+
+def record_update(base: str, rec: CommitRecord, snapshot: Graph, old_snapshot: Graph | None) -> str:
+    """The INSERT DATA that records ``rec`` (and version 0 when ``old_snapshot`` is given)."""
+    c = f"<{rec.commit}>"
+    ver = f"<{rec.commit}/version>"
+    src = f"<{rec.commit}/source>"
+    agent = f"<{base}id/steward/{rec.agent_id}>"
+    g = f"<{graph_key(rec.graph)}>"
+    prov = [
+        f"{c} a <{PROV}Activity> , <{HIST}Commit> ; <{PROV}startedAtTime> "
+        f'"{rec.started}"^^<{XSD}dateTime> ; <{PROV}endedAtTime> "{rec.ended}"^^<{XSD}dateTime>'
+        f" ; <{PROV}wasAssociatedWith> {agent} ; <{PROV}generated> {ver} ;"
+        f" <{HIST}operation> {sparql_string(rec.operation)} ; <{HIST}graph> {g} ;"
+        f" <{HIST}triplesAdded> {rec.added} ; <{HIST}triplesRemoved> {rec.removed} ;"
+        f" <{HIST}conforms> {'true' if rec.violations == 0 else 'false'} ;"
+        f" <{HIST}violations> {rec.violations} ; <{HIST}warnings> {rec.warnings} ;"
+        f" <{HIST}shapesDigest> {sparql_string(rec.shapes_digest)} .",
+        f"{agent} a <{PROV}Agent> ; <{FOAF}name> {sparql_string(rec.agent_name)} ;"
+        f" <{HIST}role> {sparql_string(rec.agent_role)} .",
+        f"{ver} a <{PROV}Entity> , <{HIST}GraphVersion> ; <{PROV}specializationOf> {g} ;"
+        f" <{HIST}version> {rec.version} ; <{PROV}wasGeneratedBy> {c} ;"
+        f' <{PROV}generatedAtTime> "{rec.ended}"^^<{XSD}dateTime> .',
+    ]
+    if rec.source_name is not None or rec.source_sha256 is not None:
+        prov.append(
+            f"{c} <{PROV}used> {src} . {src} a <{PROV}Entity> ;"
+            f" <{DCT}title> {sparql_string(rec.source_name or '')} ;"
+            f" <{DCT}format> {sparql_string(rec.source_type or '')} ;"
+            f" <{HIST}sha256> {sparql_string(rec.source_sha256 or '')} ;"
+            f" <{HIST}triples> {rec.source_triples} ."
+        )
+    if rec.previous is not None:
+        prov.append(f"{ver} <{PROV}wasRevisionOf> <{rec.previous}> .")
+    if rec.submission_id:
+        prov.append(f"{c} <{HIST}submissionId> {sparql_string(rec.submission_id)} .")
+    prov += [f"<{s}> <{PROV}has_provenance> {c} ." for s in rec.subjects[:MAX_LINKED_SUBJECTS]]
+    hist = [
+        f"{ver} <{HIST}graph> {g} ; <{HIST}version> {rec.version} ;"
+        f" <{HIST}commit> {c} ; <{HIST}snapshot> {sparql_string(to_ntriples(snapshot))} ."
+    ]
+    if old_snapshot is not None:
+        v0 = f"<{rec.commit}/version0>"
+        hist.append(
+            f"{v0} <{HIST}graph> {g} ; <{HIST}version> 0 ;"
+            f" <{HIST}snapshot> {sparql_string(to_ntriples(old_snapshot))} ."
+        )
+        prov.append(
+            f"{v0} a <{PROV}Entity> , <{HIST}GraphVersion> ; <{PROV}specializationOf> {g} ;"
+            f" <{HIST}version> 0 . {ver} <{PROV}wasRevisionOf> {v0} ."
+        )
+    body = "\n".join(prov)
+    return (
+        f"INSERT DATA {{ GRAPH <{provenance_graph(base)}> {{\n{body}\n}}\n"
+        f"GRAPH <{history_graph(base)}> {{\n" + "\n".join(hist) + "\n} }"
+    )
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def latest_version(store: SparqlHttpStore, base: str, graph: str | None) -> tuple[int, str] | None:
+    """The newest version of ``graph``: its number and IRI."""
+    rows = store.select(
+        f"SELECT ?v ?n WHERE {{ GRAPH <{history_graph(base)}> {{ ?v <{HIST}graph> "
+        f"<{graph_key(graph)}> ; <{HIST}version> ?n }} }} ORDER BY DESC(?n) LIMIT 1",
+        union_default_graph=False,
+    )
+    if not rows:
+        return None
+    return int(rows[0]["n"]["value"]), rows[0]["v"]["value"]
+
+
+def versions(store: SparqlHttpStore, base: str, graph: str | None) -> list[dict[str, Any]]:
+    """Every recorded version of ``graph``, oldest first, with who made it and what changed."""
+    rows = store.select(
+        f"""SELECT ?n ?commit ?time ?op ?name ?added ?removed ?file ?sha WHERE {{
+  GRAPH <{history_graph(base)}> {{ ?v <{HIST}graph> <{graph_key(graph)}> ; <{HIST}version> ?n }}
+  OPTIONAL {{ GRAPH <{provenance_graph(base)}> {{
+    ?v <{PROV}wasGeneratedBy> ?commit . ?commit <{PROV}endedAtTime> ?time ;
+       <{HIST}operation> ?op ; <{HIST}triplesAdded> ?added ; <{HIST}triplesRemoved> ?removed ;
+       <{PROV}wasAssociatedWith> ?agent . ?agent <{FOAF}name> ?name .
+    OPTIONAL {{ ?commit <{PROV}used> ?src . ?src <{DCT}title> ?file ; <{HIST}sha256> ?sha }}
+  }} }}
+}} ORDER BY ?n""",
+        union_default_graph=False,
+    )
+    out = []
+    for r in rows:
+        out.append(
+            {
+                "version": int(r["n"]["value"]),
+                "commit": r.get("commit", {}).get("value"),
+                "time": r.get("time", {}).get("value"),
+                "operation": r.get("op", {}).get("value", "initial"),
+                "steward": r.get("name", {}).get("value"),
+                "added": int(r["added"]["value"]) if "added" in r else None,
+                "removed": int(r["removed"]["value"]) if "removed" in r else None,
+                "file": r.get("file", {}).get("value") or None,
+                "sha256": r.get("sha", {}).get("value") or None,
+            }
+        )
+    return out
+
+
+def snapshot(store: SparqlHttpStore, base: str, graph: str | None, n: int) -> Graph | None:
+    rows = store.select(
+        f"SELECT ?s WHERE {{ GRAPH <{history_graph(base)}> {{ ?v <{HIST}graph> "
+        f"<{graph_key(graph)}> ; <{HIST}version> {int(n)} ; <{HIST}snapshot> ?s }} }} LIMIT 1",
+        union_default_graph=False,
+    )
+    if not rows:
+        return None
+    return from_ntriples(rows[0]["s"]["value"])
+
+
+def find_submission(store: SparqlHttpStore, base: str, submission_id: str) -> list[dict[str, Any]]:
+    """Earlier commits made under this submission id (graph, version, commit, source SHA)."""
+    rows = store.select(
+        f"""SELECT ?c ?g ?n ?sha WHERE {{ GRAPH <{provenance_graph(base)}> {{
+  ?c <{HIST}submissionId> {sparql_string(submission_id)} ; <{HIST}graph> ?g ;
+     <{PROV}generated> ?v . ?v <{HIST}version> ?n .
+  OPTIONAL {{ ?c <{PROV}used> ?src . ?src <{HIST}sha256> ?sha }} }} }}""",
+        union_default_graph=False,
+    )
+    return [
+        {
+            "commit": r["c"]["value"],
+            "graph": None if r["g"]["value"] == DEFAULT_GRAPH else r["g"]["value"],
+            "version": int(r["n"]["value"]),
+            "sha256": r.get("sha", {}).get("value"),
+        }
+        for r in rows
+    ]
+
+
+def changed_subjects(added: Graph, removed: Graph) -> tuple[str, ...]:
+    subjects = {str(s) for g in (added, removed) for s in g.subjects() if isinstance(s, URIRef)}
+    return tuple(sorted(subjects))

@@ -1,0 +1,372 @@
+"""SPARQL result formats as data, and the row cap applied to a result stream. No HTTP here.
+
+One table (:data:`RESULT_SYNTAXES`) says, for every format a query result can be sent in, its
+short name, media type, file suffix, aliases (media types clients send for it) and whether it
+carries solutions (SELECT/ASK) or a graph (CONSTRUCT/DESCRIBE).
+
+:func:`cap_result` reads a store's result stream and cuts it at ``max_rows`` solutions or
+triples. It reads at most ``max_rows + 1`` rows before it returns, so the caller knows whether
+the result was truncated before it sends anything (the truncation is signalled in a header,
+which must precede the body). When nothing was cut and the store already answered in the
+client's format, the store's bytes are passed on unchanged; otherwise the rows are written
+again in the client's format (by pyoxigraph for graphs, by the small writers below for
+solutions).
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph as ox
+
+from kb.errors import StoreError, UnsupportedFormat
+
+SOLUTIONS = "solutions"
+GRAPH = "graph"
+
+
+@dataclass(frozen=True)
+class ResultSyntax:
+    name: str
+    media_type: str
+    suffix: str
+    kind: str  # SOLUTIONS or GRAPH
+    aliases: tuple[str, ...] = ()
+    format_names: tuple[str, ...] = ()  # extra ?format= values
+
+    @property
+    def content_type(self) -> str:
+        text = self.media_type.startswith("text/") or self.media_type.endswith(("+xml", "json"))
+        return f"{self.media_type}; charset=utf-8" if text else self.media_type
+
+    @property
+    def format_iri(self) -> str:
+        """The W3C format IRI (https://www.w3.org/ns/formats/)."""
+        return "http://www.w3.org/ns/formats/" + _FORMAT_IRIS[self.name]
+
+
+RESULT_SYNTAXES: tuple[ResultSyntax, ...] = (
+    ResultSyntax(
+        "json",
+        "application/sparql-results+json",
+        "srj",
+        SOLUTIONS,
+        ("application/json", "text/javascript", "application/javascript"),
+    ),
+    ResultSyntax(
+        "xml", "application/sparql-results+xml", "srx", SOLUTIONS, ("application/xml", "text/xml")
+    ),
+    ResultSyntax("csv", "text/csv", "csv", SOLUTIONS),
+    ResultSyntax("tsv", "text/tab-separated-values", "tsv", SOLUTIONS),
+    ResultSyntax(
+        "turtle",
+        "text/turtle",
+        "ttl",
+        GRAPH,
+        ("application/x-turtle", "application/turtle"),
+        ("ttl",),
+    ),
+    ResultSyntax("ntriples", "application/n-triples", "nt", GRAPH, ("text/plain",), ("nt",)),
+    ResultSyntax(
+        "jsonld",
+        "application/ld+json",
+        "jsonld",
+        GRAPH,
+        ("application/x-json+ld", "application/json"),
+        ("json-ld", "json"),
+    ),
+    ResultSyntax(
+        "rdfxml", "application/rdf+xml", "rdf", GRAPH, ("application/xml", "text/xml"), ("xml",)
+    ),
+    ResultSyntax("trig", "application/trig", "trig", GRAPH),
+    ResultSyntax("nquads", "application/n-quads", "nq", GRAPH, (), ("nq",)),
+)
+
+_FORMAT_IRIS = {
+    "json": "SPARQL_Results_JSON",
+    "xml": "SPARQL_Results_XML",
+    "csv": "SPARQL_Results_CSV",
+    "tsv": "SPARQL_Results_TSV",
+    "turtle": "Turtle",
+    "ntriples": "N-Triples",
+    "jsonld": "JSON-LD",
+    "rdfxml": "RDF_XML",
+    "trig": "TriG",
+    "nquads": "N-Quads",
+}
+
+_OX_GRAPH = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "trig": ox.RdfFormat.TRIG,
+    "nquads": ox.RdfFormat.N_QUADS,
+}
+_OX_SOLUTIONS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+
+
+def syntaxes(kind: str) -> tuple[ResultSyntax, ...]:
+    """The formats offered for a kind of result, the default first."""
+    return tuple(s for s in RESULT_SYNTAXES if s.kind == kind)
+
+
+def kind_of(form: str) -> str:
+    return GRAPH if form in ("CONSTRUCT", "DESCRIBE") else SOLUTIONS
+
+
+def by_format_name(name: str, kind: str) -> ResultSyntax:
+    """The format a ``?format=`` value (short name, suffix or media type) names for ``kind``."""
+    key = name.strip().lower()
+    for s in syntaxes(kind):
+        if key in (s.name, s.suffix, s.media_type, *s.format_names, *s.aliases):
+            return s
+    offered = ", ".join(s.name for s in syntaxes(kind))
+    raise UnsupportedFormat(f"format {name!r} is not offered for this result; offered: {offered}")
+
+
+def store_syntax(client: ResultSyntax) -> ResultSyntax:
+    """The format to ask the store for: the client's if pyoxigraph can read it back (to count
+    rows), else one it can (CSV is asked for as JSON and written again)."""
+    if client.kind == GRAPH and client.name in ("trig", "nquads"):
+        return by_format_name("ntriples", GRAPH)
+    if client.kind == SOLUTIONS and client.name not in _OX_SOLUTIONS:
+        return by_format_name("json", SOLUTIONS)
+    return client
+
+
+@dataclass
+class CappedResult:
+    body: bytes
+    rows: int | None  # None for ASK
+    truncated: bool
+
+
+class _Reader(io.RawIOBase):
+    """A file over a chunk iterator that keeps what it read (to pass it on unchanged)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._pending = b""
+        self.seen: list[bytes] = []
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self.seen.append(chunk)
+            self._pending = chunk
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+def cap_result(
+    chunks: Iterator[bytes],
+    *,
+    got: ResultSyntax,
+    want: ResultSyntax,
+    max_rows: int,
+    prefixes: dict[str, str] | None = None,
+) -> CappedResult:
+    """Read the store's result (in ``got``) and return it in ``want``, cut at ``max_rows``."""
+    reader = _Reader(chunks)
+    stream = io.BufferedReader(reader, 65536)
+    try:
+        if got.kind == GRAPH:
+            return _cap_graph(stream, reader, got, want, max_rows, prefixes)
+        return _cap_solutions(stream, reader, got, want, max_rows)
+    except SyntaxError as exc:
+        raise StoreError(f"the store sent a result that cannot be read: {exc}") from None
+
+
+def _cap_graph(
+    stream: io.BufferedReader[_Reader],
+    reader: _Reader,
+    got: ResultSyntax,
+    want: ResultSyntax,
+    max_rows: int,
+    prefixes: dict[str, str] | None,
+) -> CappedResult:
+    parsed = ox.parse(stream, format=_OX_GRAPH[got.name])
+    triples = list(itertools.islice(parsed, max_rows + 1))
+    truncated = len(triples) > max_rows
+    if not truncated and got == want:
+        stream.read()  # anything after the last triple (closing brackets)
+        return CappedResult(b"".join(reader.seen), len(triples), False)
+    triples = triples[:max_rows]
+    body = ox.serialize(
+        (ox.Triple(q.subject, q.predicate, q.object) for q in triples),
+        format=_OX_GRAPH[want.name],
+        prefixes=prefixes if want.name in ("turtle", "trig", "rdfxml") else None,
+    )
+    return CappedResult(body or b"", len(triples), truncated)
+
+
+def _cap_solutions(
+    stream: io.BufferedReader[_Reader],
+    reader: _Reader,
+    got: ResultSyntax,
+    want: ResultSyntax,
+    max_rows: int,
+) -> CappedResult:
+    parsed = ox.parse_query_results(stream, format=_OX_SOLUTIONS[got.name])
+    if isinstance(parsed, ox.QueryBoolean):
+        value = bool(parsed)
+        if got == want:
+            stream.read()
+            return CappedResult(b"".join(reader.seen), None, False)
+        return CappedResult(b"".join(write_boolean(value, want)), None, False)
+    variables = [v.value for v in parsed.variables]
+    rows = list(itertools.islice(parsed, max_rows + 1))
+    truncated = len(rows) > max_rows
+    if not truncated and got == want:
+        stream.read()
+        return CappedResult(b"".join(reader.seen), len(rows), False)
+    rows = rows[:max_rows]
+    table = [[row[v] for v in variables] for row in rows]
+    return CappedResult(b"".join(write_solutions(variables, table, want)), len(rows), truncated)
+
+
+# --- writers for solutions (W3C SPARQL 1.1 Query Results JSON, XML, CSV and TSV) -------------
+
+Row = list[Any]  # pyoxigraph terms or None (unbound)
+
+
+def write_boolean(value: bool, syntax: ResultSyntax) -> Iterator[bytes]:
+    word = "true" if value else "false"
+    if syntax.name == "json":
+        yield json.dumps({"head": {}, "boolean": value}).encode()
+    elif syntax.name == "xml":
+        yield (
+            '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+            f"<head></head><boolean>{word}</boolean></sparql>"
+        ).encode()
+    elif syntax.name == "csv":
+        yield f"_askResult\r\n{word}\r\n".encode()
+    else:
+        yield f"?_askResult\n{word}\n".encode()
+
+
+def write_solutions(
+    variables: list[str], rows: Iterable[Row], syntax: ResultSyntax
+) -> Iterator[bytes]:
+    writer = {"json": _json, "xml": _xml, "csv": _csv, "tsv": _tsv}[syntax.name]
+    yield from writer(variables, rows)
+
+
+def _json_term(term: Any) -> dict[str, Any]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out: dict[str, Any] = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            out["datatype"] = term.datatype.value
+        return out
+    return {
+        "type": "triple",
+        "value": {
+            "subject": _json_term(term.subject),
+            "predicate": _json_term(term.predicate),
+            "object": _json_term(term.object),
+        },
+    }
+
+
+def _json(variables: list[str], rows: Iterable[Row]) -> Iterator[bytes]:
+    yield json.dumps({"head": {"vars": variables}})[:-1].encode() + b',"results":{"bindings":['
+    for i, row in enumerate(rows):
+        binding = {v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None}
+        yield (b"," if i else b"") + json.dumps(binding, ensure_ascii=False).encode()
+    yield b"]}}"
+
+
+_XML_WS = {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}  # kept exactly by every XML parser
+
+
+def _text(value: str) -> str:
+    """Escaped text; leading and trailing spaces as character references, which XML readers
+    that trim text (pyoxigraph's) keep."""
+    out = escape(value, _XML_WS)
+    core = out.strip(" ")
+    if core == out:
+        return out
+    lead = len(out) - len(out.lstrip(" "))
+    return "&#32;" * lead + core + "&#32;" * (len(out) - len(core) - lead)
+
+
+def _xml_term(term: Any) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{_text(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{_text(term.value)}</bnode>"
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return f"<literal xml:lang={quoteattr(term.language)}>{_text(term.value)}</literal>"
+        if term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            return (
+                f"<literal datatype={quoteattr(term.datatype.value)}>{_text(term.value)}</literal>"
+            )
+        return f"<literal>{_text(term.value)}</literal>"
+    return (
+        f"<triple><subject>{_xml_term(term.subject)}</subject><predicate>"
+        f"{_xml_term(term.predicate)}</predicate><object>{_xml_term(term.object)}</object></triple>"
+    )
+
+
+def _xml(variables: list[str], rows: Iterable[Row]) -> Iterator[bytes]:
+    head = "".join(f"<variable name={quoteattr(v)}/>" for v in variables)
+    yield (
+        '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+        f"<head>{head}</head><results>"
+    ).encode()
+    for row in rows:
+        cells = "".join(
+            f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>"
+            for v, t in zip(variables, row, strict=True)
+            if t is not None
+        )
+        yield f"<result>{cells}</result>".encode()
+    yield b"</results></sparql>"
+
+
+def _csv_cell(term: Any) -> str:
+    if term is None:
+        return ""
+    text = term.value if not isinstance(term, ox.BlankNode) else f"_:{term.value}"
+    if isinstance(term, ox.Triple):
+        text = str(term)
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _csv(variables: list[str], rows: Iterable[Row]) -> Iterator[bytes]:
+    yield (",".join(variables) + "\r\n").encode()
+    for row in rows:
+        yield (",".join(_csv_cell(t) for t in row) + "\r\n").encode()
+
+
+def _tsv(variables: list[str], rows: Iterable[Row]) -> Iterator[bytes]:
+    yield ("\t".join("?" + v for v in variables) + "\n").encode()
+    for row in rows:
+        yield ("\t".join("" if t is None else str(t) for t in row) + "\n").encode()

@@ -1,0 +1,62 @@
+"""Negotiation of SPARQL result formats: suffix > ``?format=`` > ``Accept`` (q-values) > 406.
+
+The offered formats come from :mod:`kb.results` (the format table lives in ``kb/``); this
+module only reads the request's wishes. :func:`quality` is shared with :mod:`server.negotiate`.
+"""
+
+from __future__ import annotations
+
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.exceptions import NotAcceptable
+
+from kb.results import ResultSyntax, by_format_name
+
+
+def negotiate(
+    offered: tuple[ResultSyntax, ...],
+    *,
+    accept: MIMEAccept,
+    format_param: str | None = None,
+    suffix: str | None = None,
+) -> ResultSyntax:
+    """The format to answer in. ``offered[0]`` is the default for ``*/*`` or no ``Accept``."""
+    kind = offered[0].kind
+    if suffix:
+        return by_format_name(suffix, kind)
+    if format_param:
+        return by_format_name(format_param, kind)
+    if not accept or not accept.values():
+        return offered[0]
+    best: tuple[float, float, ResultSyntax] | None = None
+    for rank, syntax in enumerate(offered):
+        for media in (syntax.media_type, *syntax.aliases):
+            q = quality(accept, media)
+            # An exact match beats an alias at the same q (application/json -> SPARQL JSON,
+            # not JSON-LD); earlier formats win ties.
+            score = (q, -rank - (0.5 if media != syntax.media_type else 0.0))
+            if q > 0 and (best is None or score > best[:2]):
+                best = (*score, syntax)
+    if best is None:
+        listed = ", ".join(s.media_type for s in offered)
+        raise NotAcceptable(f"none of the requested media types is offered; offered: {listed}")
+    return best[2]
+
+
+def quality(accept: MIMEAccept, media: str) -> float:
+    """The q-value the client gives ``media``: the most specific matching range decides
+    (RFC 9110 §12.5.1), so ``text/*;q=0.1, text/csv`` gives text/csv q=1."""
+    kind = media.split("/")[0]
+    found: tuple[int, float] | None = None
+    for value, q in accept:
+        value = value.split(";")[0].strip().lower()
+        if value == media:
+            rank = 3
+        elif value == f"{kind}/*":
+            rank = 2
+        elif value in ("*/*", "*"):
+            rank = 1
+        else:
+            continue
+        if found is None or rank > found[0]:
+            found = (rank, q)
+    return found[1] if found else 0.0

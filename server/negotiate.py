@@ -1,0 +1,85 @@
+"""Content negotiation for pages and RDF documents, in one order: file suffix > ``?format=`` >
+``Accept`` (q-values, most specific range wins) > 406.
+
+The table of representations is data: each has a ``?format=`` name, a media type, a suffix, the
+rdflib serializer and aliases (other media types and short names that mean the same). The
+q-value matching is :func:`server.accept.quality`, shared with the ``/sparql`` result formats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask import Request
+from werkzeug.exceptions import NotAcceptable
+
+from server.accept import quality
+
+
+@dataclass(frozen=True)
+class Representation:
+    name: str  # the ?format= value
+    media_type: str
+    suffix: str  # ".ttl" ...
+    rdflib: str | None  # rdflib serializer; None for the HTML page
+    aliases: tuple[str, ...] = ()  # other media types (matched in Accept) and ?format= names
+
+
+HTML = Representation("html", "text/html", ".html", None, ("application/xhtml+xml", "htm"))
+TURTLE = Representation("turtle", "text/turtle", ".ttl", "turtle", ("application/x-turtle",))
+JSONLD = Representation(
+    "jsonld", "application/ld+json", ".jsonld", "json-ld", ("application/json", "json-ld")
+)
+RDFXML = Representation("rdfxml", "application/rdf+xml", ".rdf", "xml", ("application/xml", "xml"))
+NTRIPLES = Representation("ntriples", "application/n-triples", ".nt", "nt", ("text/plain",))
+
+#: A resource page: HTML first, so ``*/*`` (and browsers) get the page.
+PAGE: tuple[Representation, ...] = (HTML, TURTLE, JSONLD, RDFXML, NTRIPLES)
+#: A pure RDF document (catalogue, VoID): Turtle first, as harvesters often send ``*/*``.
+RDF_ONLY: tuple[Representation, ...] = (TURTLE, RDFXML, JSONLD, NTRIPLES)
+
+
+def split_suffix(ref: str, offered: Sequence[Representation]) -> tuple[str, str | None]:
+    """``("cluster/x", ".ttl")`` for ``"cluster/x.ttl"``; ``(ref, None)`` without a suffix."""
+    for rep in offered:
+        if ref.endswith(rep.suffix) and len(ref) > len(rep.suffix):
+            return ref[: -len(rep.suffix)], rep.suffix
+    return ref, None
+
+
+def negotiate(
+    req: Request, offered: Sequence[Representation], *, suffix: str | None = None
+) -> Representation:
+    """The representation to send; ``offered[0]`` for no ``Accept`` or ``*/*``; raises 406
+    (:class:`NotAcceptable`) when nothing offered fits."""
+    if suffix:
+        for rep in offered:
+            if rep.suffix == suffix:
+                return rep
+        raise NotAcceptable(f"{suffix} is not offered here; offered: {_names(offered)}")
+    fmt = req.args.get("format", "").strip().lower()
+    if fmt:
+        for rep in offered:
+            if fmt in (rep.name, rep.suffix.lstrip("."), rep.media_type, *rep.aliases):
+                return rep
+        raise NotAcceptable(f"format {fmt!r} is not offered here; offered: {_names(offered)}")
+    accept = req.accept_mimetypes
+    if not accept or not accept.values():
+        return offered[0]
+    best: tuple[float, float, Representation] | None = None
+    for rank, rep in enumerate(offered):
+        for media in (rep.media_type, *(a for a in rep.aliases if "/" in a)):
+            q = quality(accept, media)
+            # an exact media type beats an alias at the same q; earlier representations win ties
+            score = (q, -rank - (0.5 if media != rep.media_type else 0.0))
+            if q > 0 and (best is None or score > best[:2]):
+                best = (*score, rep)
+    if best is None:
+        listed = ", ".join(r.media_type for r in offered)
+        raise NotAcceptable(f"none of the requested media types is offered; offered: {listed}")
+    return best[2]
+
+
+def _names(offered: Sequence[Representation]) -> str:
+    return ", ".join(r.name for r in offered)

@@ -1,0 +1,117 @@
+"""Fixtures: settings over temporary folders, a started knowledge base, the app, its client,
+the CLI runner, and a real ``kb serve`` process. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+
+from kb.config import Settings, load_settings
+from kb.service import Service
+from server import create_app
+
+BASE = "http://localhost:8080/"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings({"store": str(tmp_path / "store"), "base": BASE}, environ={})
+
+
+@pytest.fixture(scope="session")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """The bundled knowledge base in a managed Oxigraph, shared by read-only tests."""
+    store = tmp_path_factory.mktemp("kb") / "store"
+    svc = Service(load_settings({"store": str(store), "base": BASE}, environ={}))
+    svc.start()
+    yield svc
+    svc.stop()
+
+
+@pytest.fixture(scope="session")
+def app(service: Service) -> Flask:
+    application = create_app(service=service)
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("KB_STORE", str(tmp_path / "cli-store"))
+    monkeypatch.setenv("KB_BASE", BASE)
+    return CliRunner()
+
+
+class LiveServer:
+    def __init__(self, url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+        self.url = url
+        self.proc = proc
+        self.log = log
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``kb serve`` as a user runs it: its own process, a real port, the bundled data."""
+    folder = tmp_path_factory.mktemp("live")
+    port = free_port()
+    log = folder / "serve.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "kb",
+                "serve",
+                "--store",
+                str(folder / "store"),
+                "--port",
+                str(port),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    url = f"http://localhost:{port}/"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url + "health", timeout=1).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        if proc.poll() is not None:
+            pytest.fail(f"kb serve exited: {log.read_text()}")
+        time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail(f"kb serve did not start: {log.read_text()}")
+    yield LiveServer(url, proc, log)
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()

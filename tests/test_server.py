@@ -1,0 +1,84 @@
+"""The web app, through the Flask test client and through a real ``kb serve`` process."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from flask.testing import FlaskClient
+
+from tests.conftest import LiveServer
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+def test_index_lists_the_five_clusters(client: FlaskClient) -> None:
+    page = client.get("/", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert page.data.count(b'href="http://localhost:8080/id/cluster/') == 5
+
+
+def test_health(client: FlaskClient) -> None:
+    body = client.get("/health").get_json()
+    assert body["status"] == "ok"
+
+
+@pytest.mark.parametrize("method", ["get", "post-form", "post-direct"])
+def test_sparql_methods(client: FlaskClient, method: str) -> None:
+    if method == "get":
+        r = client.get("/sparql", query_string={"query": COUNT})
+    elif method == "post-form":
+        r = client.post("/sparql", data={"query": COUNT})
+    else:
+        r = client.post("/sparql", data=COUNT, content_type="application/sparql-query")
+    assert r.status_code == 200
+    assert int(r.get_json()["results"]["bindings"][0]["n"]["value"]) > 1000
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }", "SERVICE"),
+        ("INSERT DATA { <http://a> <http://b> <http://c> }", "updates are not accepted"),
+        ("SELECT * WHERE " + "{" * 2000 + "}" * 2000, "nested"),
+        ("SELECT * WHERE { ?s ?p }", "syntax error"),
+    ],
+)
+def test_refused_queries_are_400_json(client: FlaskClient, query: str, words: str) -> None:
+    r = client.post("/sparql", data={"query": query})
+    assert r.status_code == 400
+    assert r.get_json()["error"] == "query_rejected"
+    assert words in r.get_json()["detail"]
+    assert client.get("/health").status_code == 200
+
+
+def test_oversized_bodies_are_413(client: FlaskClient) -> None:
+    r = client.post(
+        "/sparql", data=b"x" * (17 * 1024 * 1024), content_type="application/sparql-query"
+    )
+    assert r.status_code == 413
+
+
+def test_unknown_route_is_404_json(client: FlaskClient) -> None:
+    r = client.get("/nope")
+    assert r.status_code == 404 and r.get_json()["error"] == "not_found"
+
+
+def test_live_server_serves_the_bundled_knowledge_base(live_server: LiveServer) -> None:
+    page = requests.get(live_server.url, timeout=10)
+    assert page.status_code == 200
+    assert f'href="{live_server.url}id/cluster/'.encode() in page.content
+    r = requests.post(
+        live_server.url + "sparql",
+        data={"query": COUNT},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=10,
+    )
+    assert int(r.json()["results"]["bindings"][0]["n"]["value"]) > 1000
+    deep = requests.post(
+        live_server.url + "sparql",
+        data={"query": "SELECT * WHERE " + "{" * 5000 + "}" * 5000},
+        timeout=10,
+    )
+    assert deep.status_code == 400
+    assert requests.get(live_server.url + "health", timeout=5).json()["status"] == "ok"
+    assert live_server.proc.poll() is None
