@@ -326,14 +326,14 @@ def serve(host: str | None, port: int | None, store: Path | None, base: str | No
     settings = _settings(host=host, port=port, store=store, base=base)
     service = Service(settings)
     service.start(echo=lambda m: click.echo(m, err=True))
-    app = create_app(settings=settings, service=service)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    click.echo(
-        f"ClusterKB is serving {settings.base_iri} on http://{settings.host}:"
-        f"{settings.port}/ (store: {service.describe()})",
-        err=True,
-    )
-    try:
+    try:  # from here on, the managed store process is stopped however this ends
+        app = create_app(settings=settings, service=service)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        click.echo(
+            f"ClusterKB is serving {settings.base_iri} on http://{settings.host}:"
+            f"{settings.port}/ (store: {service.describe()})",
+            err=True,
+        )
         waitress.serve(
             app,
             host=settings.host,

@@ -75,6 +75,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_upload_bytes", 16_777_216, "Largest request body the web app accepts, in bytes."),
     Setting("threads", 8, "Worker threads of the production web server."),
     Setting(
+        "validation_timeout",
+        30.0,
+        "Seconds the validation of one write may take; past that the write is refused "
+        "(0: no limit, validation runs in the serving process).",
+    ),
+    Setting(
         "max_rows",
         10000,
         "Most solutions (or triples) a /sparql result carries; a longer result is cut and the "
@@ -148,6 +154,7 @@ class Settings:
     max_iri_bytes: int = 4096
     max_upload_bytes: int = 16_777_216
     threads: int = 8
+    validation_timeout: float = 30.0
     max_rows: int = 10000
     cache_bytes: int = 67_108_864
     downloads: str = ""

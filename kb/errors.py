@@ -85,3 +85,9 @@ class StoreError(KBError):
 
 class StoreUnavailable(StoreError):
     code = "store_unavailable"
+
+
+class ValidationTimeout(KBError):
+    """Validation did not finish within its deadline (the write is refused)."""
+
+    code = "validation_timeout"

@@ -135,12 +135,12 @@ _RECURSION_FOR_PARSING = 20000
 #: rdflib's pyparsing grammar is not thread-safe: two threads parsing at once (waitress serves
 #: requests on several threads) get spurious "Expected SelectQuery" errors (measured). Parses
 #: are cached, so a repeated query text holds the lock only for a cache look-up.
-_PARSE_LOCK = threading.Lock()
+PARSE_LOCK = threading.Lock()
 
 
 def _analyse(text: str) -> tuple[str, tuple[str, ...], bool]:
     """(query form, SERVICE endpoints, whether the query names its own dataset)."""
-    with _PARSE_LOCK:
+    with PARSE_LOCK:
         return _analyse_locked(text)
 
 

@@ -21,6 +21,7 @@ from kb.load import Limits, iter_quads
 from kb.store import ManagedOxigraph, SparqlHttpStore, remote_store
 from kb.store.oxigraph import VERSION_FILE
 from kb.store.version import FileClock
+from kb.validate import start_validation_worker
 
 log = logging.getLogger(__name__)
 _RESTART_LOCK = threading.Lock()
@@ -41,6 +42,8 @@ class Service:
 
     def start(self, *, echo: Callable[[str], None] = log.info, watch: bool = True) -> None:
         s = self.settings
+        if s.validation_timeout > 0:
+            start_validation_worker()
         if s.remote_store:
             self._store = remote_store(s)
             for line in self._store.check_capabilities():

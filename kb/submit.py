@@ -43,7 +43,7 @@ from kb.formats import RDF_SYNTAXES, syntax_by_name
 from kb.load import Limits, parse
 from kb.sheets import CSV_TYPE, XLSX_TYPE, parse_sheet
 from kb.store.http import SparqlHttpStore
-from kb.validate import Report, Result, project_ontology, project_shapes, validate
+from kb.validate import Report, Result, project_ontology, project_shapes, validate, validate_within
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
@@ -345,7 +345,12 @@ class Writer:
         # objects-of targets are replaced by explicit target nodes, so the reference data and
         # the context are there for paths and sh:class but are not validated themselves.
         shapes = targeted_shapes(self.base, result)
-        report = validate(data, shapes=shapes, base=self.base)
+        limit = self.settings.validation_timeout
+        report = (
+            validate_within(limit, data, shapes=shapes, base=self.base)
+            if limit > 0
+            else validate(data, shapes=shapes, base=self.base)
+        )
         keep = {str(x) if isinstance(x, URIRef) else f"_:{x}" for x in result.subjects()}
         keep |= {
             str(x) if isinstance(x, URIRef) else f"_:{x}"

@@ -34,7 +34,7 @@ from rdflib.term import Variable
 
 from kb.auth import Principal
 from kb.errors import QueryRejected
-from kb.query import QueryPolicy, nesting_depth
+from kb.query import PARSE_LOCK, QueryPolicy, nesting_depth
 from kb.submit import Change, Outcome, Payload, Writer
 
 rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False  # never fetch USING/FROM graphs from the web
@@ -72,8 +72,9 @@ def plan(
     if sys.getrecursionlimit() < 20000:
         sys.setrecursionlimit(20000)
     try:
-        parsed = parser.parseUpdate(text)
-        translated = algebra.translateUpdate(parsed, base=base)
+        with PARSE_LOCK:  # rdflib's grammar is not thread-safe (see kb.query)
+            parsed = parser.parseUpdate(text)
+            translated = algebra.translateUpdate(parsed, base=base)
     except ParseException as exc:
         raise QueryRejected(
             f"syntax error at line {exc.lineno}, column {exc.col}: {exc.msg}"

@@ -8,8 +8,12 @@ The ontology is merged into (a copy of) the data graph so that ``sh:class`` sees
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from functools import lru_cache
+from multiprocessing import get_context
 from typing import Any
 
 from pyshacl import validate as pyshacl_validate
@@ -18,6 +22,7 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from kb import bundled
+from kb.errors import ValidationTimeout
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 _SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -314,3 +319,49 @@ def render_path(g: Graph, path: Node) -> str:
     if alt is not None:
         return "(" + "|".join(render_path(g, p) for p in Collection(g, alt)) + ")"
     return _show(path)
+
+
+# --- a deadline (pySHACL has none) ---------------------------------------------------------
+
+_POOL: ProcessPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ProcessPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+        return _POOL
+
+
+def start_validation_worker() -> None:
+    """Start the worker process now (it takes a second or two to import), not at the first
+    write."""
+    _pool().submit(project_shapes, "http://localhost:8080/")
+
+
+def validate_within(seconds: float, data: Graph, **kwargs: Any) -> Report:
+    """:func:`validate` in a worker process that is killed after ``seconds``.
+
+    pySHACL cannot be interrupted, and crafted data can make it run for a very long time
+    (CATALOGUE O2), so a write's validation runs in a separate, pre-started process
+    (``spawn``: no fork of this multi-threaded server). On time-out the worker is killed,
+    :class:`ValidationTimeout` is raised and a fresh worker is started for the next call.
+    """
+    global _POOL
+    pool = _pool()
+    future = pool.submit(validate, data, **kwargs)
+    try:
+        return future.result(timeout=seconds)
+    except FutureTimeout:
+        with _POOL_LOCK:
+            if _POOL is pool:
+                _POOL = None
+        for process in list(getattr(pool, "_processes", {}).values()):  # no public kill API
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise ValidationTimeout(
+            f"validation did not finish within {seconds:g} s (the data makes the shapes too "
+            "expensive to check); nothing was written"
+        ) from None

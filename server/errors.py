@@ -20,6 +20,7 @@ STATUS: dict[type[e.KBError], int] = {
     e.NotFound: 404,
     e.QueryRejected: 400,
     e.QueryTimeout: 503,
+    e.ValidationTimeout: 503,
     e.StoreUnavailable: 503,
     e.StoreError: 502,
     e.ConfigError: 500,

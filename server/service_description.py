@@ -78,6 +78,10 @@ def service_description(service: Service, endpoint: str, syntax: object, *, cach
         g.add((dataset, SD.namedGraph, named))
         g.add((named, RDF.type, SD.NamedGraph))
         g.add((named, SD.name, URIRef(name)))
+    # The dataset's VoID description and the DCAT-AP catalogue, beside this endpoint.
+    site = endpoint.rsplit("/sparql", 1)[0]
+    g.add((dataset, RDFS.seeAlso, URIRef(f"{site}/void")))
+    g.add((me, RDFS.seeAlso, URIRef(f"{site}/catalog")))
     g.add((me, KBE.queryTimeout, Literal(s.query_timeout, datatype=XSD.decimal)))
     g.add((me, KBE.maxRows, Literal(s.max_rows)))
     g.add((me, KBE.maxQueryBytes, Literal(s.max_query_bytes)))

@@ -242,7 +242,10 @@ def _tee(
     for chunk in rest:
         if kept is not None:
             size += len(chunk)
-            kept = [*kept, chunk] if size <= cache.max_entry_bytes else None
+            if size <= cache.max_entry_bytes:
+                kept.append(chunk)
+            else:
+                kept = None
         yield chunk
     if kept is not None:
         cache.put(key, CachedResult(b"".join(kept), want.content_type, None, False))

@@ -35,11 +35,41 @@ def settings(tmp_path: Path) -> Settings:
     return load_settings({"store": str(tmp_path / "store"), "base": BASE}, environ={})
 
 
+#: Which store the app-level tests run against: ``oxigraph`` (the embedded default) or
+#: ``virtuoso`` (a private Virtuoso 7 on loopback, reached as a remote SPARQL server).
+#: `.ci/run` runs the suite once with each.
+BACKEND = os.environ.get("KB_TEST_STORE", "oxigraph")
+
+
 @pytest.fixture(scope="session")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    """The bundled knowledge base in a managed Oxigraph, shared by read-only tests."""
+def remote_store_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """KB_* settings of a private Virtuoso when the suite runs against Virtuoso, else {}."""
+    if BACKEND != "virtuoso":
+        yield {}
+        return
+    from tests.support import virtuoso
+
+    if not virtuoso.available():
+        pytest.fail("KB_TEST_STORE=virtuoso but virtuoso-opensource is not installed")
+    server = virtuoso.Virtuoso(tmp_path_factory.mktemp("virtuoso"), timeout_s=30)
+    server.start()
+    yield {
+        "KB_STORE_QUERY_URL": server.sparql_url,
+        "KB_STORE_UPDATE_URL": f"http://127.0.0.1:{server.http_port}/sparql-auth",
+        "KB_STORE_GSP_URL": f"http://127.0.0.1:{server.http_port}/sparql-graph-crud-auth",
+        "KB_STORE_USER": "dba",
+        "KB_STORE_PASSWORD": server.password,
+    }
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def service(
+    tmp_path_factory: pytest.TempPathFactory, remote_store_env: dict[str, str]
+) -> Iterator[Service]:
+    """The bundled knowledge base in the store under test, shared by read-only tests."""
     store = tmp_path_factory.mktemp("kb") / "store"
-    svc = Service(load_settings({"store": str(store), "base": BASE}, environ={}))
+    svc = Service(load_settings({"store": str(store), "base": BASE}, environ=remote_store_env))
     svc.start()
     yield svc
     svc.stop()
@@ -72,12 +102,15 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """``kb serve`` as a user runs it: its own process, a real port, the bundled data."""
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, remote_store_env: dict[str, str]
+) -> Iterator[LiveServer]:
+    """``kb serve`` as a user runs it: its own process, a real port, the bundled data (in the
+    store under test)."""
     folder = tmp_path_factory.mktemp("live")
     port = free_port()
     log = folder / "serve.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")} | remote_store_env
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [

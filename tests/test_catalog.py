@@ -477,3 +477,17 @@ def test_a_write_regenerates_downloads_and_dates_only_what_changed(tmp_path: Pat
         assert len(list((tmp_path / "downloads").iterdir())) == 1  # the old version is gone
     finally:
         svc.stop()
+
+
+def test_the_service_description_links_the_void_and_the_catalogue(client: FlaskClient) -> None:
+    from rdflib import RDFS, Graph, Namespace, URIRef
+
+    sd_ns = Namespace("http://www.w3.org/ns/sparql-service-description#")
+    r = client.get("/sparql", headers={"Accept": "text/turtle"})
+    g = Graph().parse(data=r.data, format="turtle")
+    dataset = next(g.objects(None, sd_ns.defaultDataset))
+    void = g.value(dataset, RDFS.seeAlso)
+    assert isinstance(void, URIRef) and str(void).endswith("/void")
+    assert client.get("/void", headers={"Accept": "text/turtle"}).status_code == 200
+    catalog = {str(o) for o in g.objects(None, RDFS.seeAlso)}
+    assert any(c.endswith("/catalog") for c in catalog)

@@ -200,3 +200,90 @@ def test_graph_names_cannot_break_out_of_a_request(store: SparqlHttpStore, name:
         with pytest.raises(QueryRejected, match="not an absolute IRI"):
             call(name)
     assert store.count() == 1
+
+
+def test_a_killed_kb_serve_leaves_no_store_server_behind(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import free_port
+
+    store_dir = tmp_path / "store"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kb",
+            "serve",
+            "--store",
+            str(store_dir),
+            "--port",
+            str(free_port()),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    state = store_dir / "clusterkb-server.json"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not state.exists():
+        time.sleep(0.1)
+    import json
+
+    child = json.loads(state.read_text())["oxigraph_pid"]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(child):
+        time.sleep(0.05)
+    assert not _alive(child)
+    restarted = ManagedOxigraph(store_dir)
+    restarted.start(watch=False)  # the folder is free again
+    try:
+        assert restarted.client().count() > 1000
+    finally:
+        restarted.stop()
+
+
+def test_an_abandoned_store_server_is_stopped_at_start(tmp_path: Path) -> None:
+    import json
+    import subprocess
+
+    from kb.store.oxigraph import STATE_FILE, oxigraph_binary, stop_abandoned_server
+    from tests.conftest import free_port
+
+    location = tmp_path / "store"
+    location.mkdir()
+    orphan = subprocess.Popen(
+        [
+            oxigraph_binary(),
+            "serve",
+            "--location",
+            str(location),
+            "--bind",
+            f"127.0.0.1:{free_port()}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    time.sleep(0.5)
+    dead_owner = subprocess.Popen(["true"])
+    dead_owner.wait()
+    (location / STATE_FILE).write_text(
+        json.dumps({"url": "http://127.0.0.1:9", "pid": dead_owner.pid, "oxigraph_pid": orphan.pid})
+    )
+    srv = ManagedOxigraph(location)
+    srv.start(watch=False)  # stops the orphan, which holds the folder, then starts
+    try:
+        assert orphan.wait(10) is not None
+        assert srv.client().ping()
+    finally:
+        srv.stop()
+    assert not stop_abandoned_server(location)
+
+
+def _alive(pid: int) -> bool:
+    from kb.store.oxigraph import _alive as alive
+
+    return alive(pid)

@@ -248,7 +248,7 @@ def test_kill_9_during_commits_leaves_old_or_new_graph(tmp_path: Path) -> None:
 
             t = threading.Thread(target=hammer)
             t.start()
-            time.sleep(1.0 + rng.random() * 2.0)
+            time.sleep(2.0 + rng.random() * 2.0)
             _kill_all(server)
             stop.set()
             t.join(60)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 
 from kb.bundled import reference_graph
 from kb.load import parse_graph
@@ -40,3 +41,48 @@ def test_descending_dates_are_reported() -> None:
     )
     report = validate(data)
     assert any("not after the end date" in r.message("en") for r in report.violations)
+
+
+EVIL_SHAPES = """@prefix sh: <http://www.w3.org/ns/shacl#> .
+<http://e/S> a sh:NodeShape ; sh:targetSubjectsOf <http://e/p> ;
+  sh:property [ sh:path <http://e/p> ; sh:pattern "^(a+)+$" ] .
+"""
+
+
+def test_a_validation_past_its_deadline_is_refused_and_the_next_one_runs() -> None:
+    from kb.errors import ValidationTimeout
+    from kb.validate import validate_within
+
+    shapes = parse_graph(EVIL_SHAPES, syntax="turtle")
+    slow = parse_graph('<http://e/a> <http://e/p> "' + "a" * 40 + '!" .', syntax="ntriples")
+    with pytest.raises(ValidationTimeout, match="nothing was written"):
+        validate_within(2, slow, shapes=shapes, ontology=parse_graph("", syntax="turtle"))
+    quick = parse_graph('<http://e/a> <http://e/p> "aaa" .', syntax="ntriples")
+    report = validate_within(60, quick, shapes=shapes, ontology=parse_graph("", syntax="turtle"))
+    assert report.conforms
+
+
+def test_a_submission_whose_validation_is_too_slow_writes_nothing(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pathlib import Path
+
+    from kb.cli import main
+
+    cluster = Path(__file__).resolve().parent.parent / "data/clusters/antwerpen-duurzaam-bouwen.ttl"
+    token = runner.invoke(main, ["token", "create", "Slow", "--admin"]).stdout.strip()
+    monkeypatch.setenv("KB_VALIDATION_TIMEOUT", "0.01")
+    r = runner.invoke(main, ["submit", str(cluster), "--graph", "clusters/slow", "--token", token])
+    assert r.exit_code == 2 and "did not finish within" in r.output
+    monkeypatch.setenv("KB_VALIDATION_TIMEOUT", "60")
+    r = runner.invoke(
+        main,
+        [
+            "query",
+            "--format",
+            "csv",
+            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+            "FILTER(CONTAINS(STR(?g), 'clusters/slow')) }",
+        ],
+    )
+    assert r.stdout.splitlines()[1] == "0"

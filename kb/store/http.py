@@ -160,7 +160,10 @@ class SparqlHttpStore:
         """Run a read-only query; the caller reads the result stream."""
         params: list[tuple[str, str]] = [("default-graph-uri", g) for g in default_graph_uris]
         params += [("named-graph-uri", g) for g in named_graph_uris]
-        if union_default_graph and not default_graph_uris and not _names_dataset(sparql):
+        # A dataset the request or the query names wins: Oxigraph refuses the union parameter
+        # beside named-graph-uri, and with it ignores the query's own FROM.
+        named = default_graph_uris or named_graph_uris or _names_dataset(sparql)
+        if union_default_graph and not named:
             if self.union_param:
                 params.append((self.union_param, ""))
             elif self.graph_scope:

@@ -10,11 +10,14 @@ straight into the folder with pyoxigraph (the same Rust loader as ``oxigraph loa
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import fcntl
 import json
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -75,6 +78,68 @@ def _folder_lock(location: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.lockf(fh, fcntl.LOCK_UN)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: the store server gets SIGTERM when the process that started it dies, even by
+    ``kill -9``, so a crashed ``kb serve`` leaves no server holding the store folder."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+def stop_abandoned_server(location: Path) -> bool:
+    """Stop an ``oxigraph serve`` left over the folder by a ``kb serve`` that died (its state
+    file names a dead owner and a live server on this folder). True if one was stopped."""
+    try:
+        state = json.loads((location / STATE_FILE).read_text())
+        owner, child = int(state.get("pid") or 0), int(state.get("oxigraph_pid") or 0)
+    except (OSError, ValueError, TypeError):
+        return False
+    if not child or _alive(owner) or not _alive(child):
+        return False
+    try:
+        cmdline = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    if b"serve" not in cmdline or str(location).encode() not in cmdline:
+        return False  # the pid was reused by something else: leave it alone
+    log.warning("stopping the oxigraph server (pid %d) a dead kb serve left on %s", child, location)
+    os.kill(child, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (_alive(child) or not _lock_free(location)):
+        time.sleep(0.05)
+    if _alive(child):
+        os.kill(child, signal.SIGKILL)
+    return True
+
+
+def _lock_free(location: Path) -> bool:
+    try:
+        with _folder_lock(location):
+            return True
+    except StoreError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped) is not alive
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def remove_orphans(location: Path) -> list[Path]:
@@ -146,6 +211,7 @@ class ManagedOxigraph:
 
     def start(self, *, watch: bool = True) -> None:
         self.location.mkdir(parents=True, exist_ok=True)
+        stop_abandoned_server(self.location)
         remove_orphans(self.location)
         with self._lock:
             self._spawn()
@@ -211,6 +277,7 @@ class ManagedOxigraph:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
