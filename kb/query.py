@@ -57,17 +57,7 @@ class CheckedQuery:
 def check_query(text: str, policy: QueryPolicy | None = None) -> CheckedQuery:
     """Decide whether ``text`` may be run; raise :class:`QueryRejected` saying why not."""
     policy = policy or QueryPolicy()
-    if not text.strip():
-        raise QueryRejected("the query is empty")
-    size = len(text.encode("utf-8", "surrogatepass"))
-    if size > policy.max_bytes:
-        raise QueryRejected(f"query of {size:,} bytes exceeds the limit of {policy.max_bytes:,}")
-    depth, line, col = nesting_depth(text)
-    if depth > policy.max_depth:
-        raise QueryRejected(
-            f"query nested {depth} levels deep at line {line}, column {col}; the limit is "
-            f"{policy.max_depth}"
-        )
+    check_size_and_depth(text, policy, "query")
     form, services, has_dataset = _analyse(text)
     for service in services:
         if service.startswith("?"):
@@ -75,6 +65,21 @@ def check_query(text: str, policy: QueryPolicy | None = None) -> CheckedQuery:
         if not any(service.startswith(prefix) for prefix in policy.service_allow):
             raise QueryRejected(f"SERVICE <{service}> is not allowed on this endpoint")
     return CheckedQuery(text, form, services, has_dataset)
+
+
+def check_size_and_depth(text: str, policy: QueryPolicy, what: str) -> None:
+    """The checks that run before any parser sees ``text`` (a query or an update)."""
+    if not text.strip():
+        raise QueryRejected(f"the {what} is empty")
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > policy.max_bytes:
+        raise QueryRejected(f"{what} of {size:,} bytes exceeds the limit of {policy.max_bytes:,}")
+    depth, line, col = nesting_depth(text)
+    if depth > policy.max_depth:
+        raise QueryRejected(
+            f"{what} nested {depth} levels deep at line {line}, column {col}; the limit is "
+            f"{policy.max_depth}"
+        )
 
 
 def nesting_depth(text: str) -> tuple[int, int, int]:

@@ -34,7 +34,7 @@ from rdflib.term import Variable
 
 from kb.auth import Principal
 from kb.errors import QueryRejected
-from kb.query import PARSE_LOCK, QueryPolicy, nesting_depth
+from kb.query import PARSE_LOCK, QueryPolicy, check_size_and_depth
 from kb.submit import Change, Outcome, Payload, Writer
 
 rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False  # never fetch USING/FROM graphs from the web
@@ -58,17 +58,7 @@ def plan(
     base: str | None = None,
 ) -> Plan:
     """Parse and check an update; say which graphs it reads and writes."""
-    if not text.strip():
-        raise QueryRejected("the update is empty")
-    size = len(text.encode("utf-8", "surrogatepass"))
-    if size > policy.max_bytes:
-        raise QueryRejected(f"update of {size:,} bytes exceeds the limit of {policy.max_bytes:,}")
-    depth, line, col = nesting_depth(text)
-    if depth > policy.max_depth:
-        raise QueryRejected(
-            f"update nested {depth} levels deep at line {line}, column {col}; the limit is "
-            f"{policy.max_depth}"
-        )
+    check_size_and_depth(text, policy, "update")
     if sys.getrecursionlimit() < 20000:
         sys.setrecursionlimit(20000)
     try:

@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from kb.config import Settings, load_settings
 from kb.service import Service
 from server import create_app
+from tests.support.canary import Canary
 
 BASE = "http://localhost:8080/"
 
@@ -92,6 +93,14 @@ def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("KB_STORE", str(tmp_path / "cli-store"))
     monkeypatch.setenv("KB_BASE", BASE)
     return CliRunner()
+
+
+@pytest.fixture
+def canary() -> Iterator[Canary]:
+    """A loopback listener that must see no connection (nothing is ever fetched)."""
+    c = Canary()
+    yield c
+    c.close()
 
 
 class LiveServer:

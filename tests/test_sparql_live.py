@@ -11,7 +11,6 @@ The manifest's ``update_*`` tests are not collected: this endpoint offers no SPA
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from rdflib import Graph, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS
 
+from tests.support.canary import Canary
 from tests.support.kbserve import KbServe, kb, start_kb_serve
 
 PROTOCOL = Path(__file__).parent / "conformance" / "sparql11-protocol" / "protocol"
@@ -213,42 +213,6 @@ def test_row_cap_truncates_and_says_so(strict: KbServe) -> None:
     kbe = Namespace("https://w3id.org/clusterkb/ns/endpoint#")
     assert int(sd.value(URIRef(strict.url + "sparql"), kbe.maxRows)) == 50
     _alive(strict)
-
-
-class Canary:
-    """A loopback listener that records every connection made to it."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.sock.close()
-
-
-@pytest.fixture
-def canary() -> Iterator[Canary]:
-    c = Canary()
-    yield c
-    c.close()
 
 
 @pytest.mark.parametrize(
