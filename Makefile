@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint bench-load clean
+.PHONY: run test test-virtuoso lint bench-load clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ lint: $(VENV)/.installed
 
 test: lint
 	$(BIN)/pytest
+
+# The same suite with the app-level tests against a private Virtuoso 7 (Debian's
+# virtuoso-opensource must be installed) instead of the embedded Oxigraph.
+test-virtuoso: $(VENV)/.installed
+	KB_TEST_STORE=virtuoso $(BIN)/pytest
 
 bench-load: $(VENV)/.installed
 	$(BIN)/python bench/load.py

@@ -232,6 +232,19 @@ def query(sparql: str | None, file: IO[str] | None, fmt: str, store: Path | None
         raise click.UsageError(f"--format {fmt} does not fit a {checked.form} query")
     accept = "application/sparql-results+json" if fmt == "table" else RESULT_FORMATS[fmt][0]
     with open_store(settings) as client:
+        if fmt != "table" and client.canonical_formats:
+            # a remote server is asked for N-Triples / SPARQL JSON only, converted here
+            from kb.namespaces import PREFIXES
+            from kb.results import by_format_name, cap_result, store_syntax
+
+            want = by_format_name(accept, RESULT_FORMATS[fmt][1])
+            got = store_syntax(want, canonical=True)
+            if got != want:
+                chunks = client.query(text, accept=got.media_type).iter_bytes()
+                capped = cap_result(chunks, got=got, want=want, max_rows=1 << 62, prefixes=PREFIXES)
+                sys.stdout.buffer.write(capped.body)
+                sys.stdout.buffer.flush()
+                return
         result = client.query(text, accept=accept)
         if fmt != "table":
             out = sys.stdout.buffer

@@ -218,8 +218,11 @@ def _write(
     generated = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     graphs = store.graphs()
     quads: list[ox.Quad] = []
-    default = list(ox.parse(store.get_graph(None), format=ox.RdfFormat.N_TRIPLES))
-    quads += (ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in default)
+    if not getattr(store, "graph_scope", None):
+        # the embedded store may hold a default graph too; a remote store's public default
+        # graph is the merge of the named graphs below (and Virtuoso's graph store has none)
+        default = list(ox.parse(store.get_graph(None), format=ox.RdfFormat.N_TRIPLES))
+        quads += (ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in default)
     files: list[DumpFile] = []
     stats: dict[str, Stats] = {}
     for graph in graphs:

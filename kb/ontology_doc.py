@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
@@ -27,7 +27,29 @@ def ontology_graph(store: SparqlHttpStore, base: str) -> Graph:
         from kb.errors import NotFound
 
         raise NotFound("the ontology is not loaded")
-    return graph
+    return _unskolemized(graph, f"{base}.well-known/genid/")
+
+
+def _unskolemized(graph: Graph, genid: str) -> Graph:
+    """``graph`` with the skolem IRIs a load into a remote store made of its blank nodes
+    (``{base}.well-known/genid/...``, see :mod:`kb.ingest`) turned back into blank nodes, so
+    the ontology document is the bundled one on every store (RDF 1.1 Concepts, 3.5)."""
+    if not any(isinstance(t, URIRef) and t.startswith(genid) for triple in graph for t in triple):
+        return graph
+
+    nodes: dict[str, BNode] = {}
+
+    def back(term: Node) -> Node:
+        if isinstance(term, URIRef) and term.startswith(genid):
+            return nodes.setdefault(str(term), BNode())
+        return term
+
+    out = Graph()
+    for prefix, namespace in graph.namespaces():
+        out.bind(prefix, namespace, override=True)
+    for s, p, o in graph:
+        out.add((back(s), p, back(o)))
+    return out
 
 
 @dataclass

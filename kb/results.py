@@ -135,9 +135,13 @@ def by_format_name(name: str, kind: str) -> ResultSyntax:
     raise UnsupportedFormat(f"format {name!r} is not offered for this result; offered: {offered}")
 
 
-def store_syntax(client: ResultSyntax) -> ResultSyntax:
+def store_syntax(client: ResultSyntax, *, canonical: bool = False) -> ResultSyntax:
     """The format to ask the store for: the client's if pyoxigraph can read it back (to count
-    rows), else one it can (CSV is asked for as JSON and written again)."""
+    rows), else one it can (CSV is asked for as JSON and written again). With ``canonical``
+    (a remote server, whose other formats differ — Virtuoso's TSV header, its JSON-LD), always
+    N-Triples for graphs and SPARQL JSON for solutions, converted here."""
+    if canonical:
+        return by_format_name("ntriples" if client.kind == GRAPH else "json", client.kind)
     if client.kind == GRAPH and client.name in ("trig", "nquads"):
         return by_format_name("ntriples", GRAPH)
     if client.kind == SOLUTIONS and client.name not in _OX_SOLUTIONS:

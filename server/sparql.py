@@ -194,7 +194,7 @@ def run(req: ProtocolRequest) -> Response:
     hit = cache.get(key)
     if hit is not None:
         return _respond(hit, "HIT", settings.max_rows)
-    got = store_syntax(want) if settings.max_rows or store_syntax(want) != want else want
+    got = store_syntax(want, canonical=store.canonical_formats)
     try:
         result = _query(store, checked.text, got, req, checked.has_dataset)
     except QueryTimeout:
@@ -202,7 +202,6 @@ def run(req: ProtocolRequest) -> Response:
         # the query, which would go on holding a core. Stop it the hard way.
         service.restart_store("a query outlived the store's time limit")
         raise QueryTimeout(_TIMEOUT.format(limit=settings.query_timeout)) from None
-    state = "MISS" if cache.enabled else "OFF"
     state = "MISS" if cache.enabled else "OFF"
     chunks = _time_limited(result.iter_bytes(), settings.query_timeout)
     if settings.max_rows or got != want:

@@ -89,8 +89,7 @@ def test_the_whole_dump_holds_every_graph(client: FlaskClient, service: Service,
         distinct = service.store.select(
             "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o "
             "WHERE { GRAPH ?g { ?s ?p ?o } } }",
-            union_default_graph=False,
-        )
+        )  # the public dataset: on a remote store, only the graphs under {base}graph/
         assert len(triples) == int(distinct[0]["n"]["value"])
         return
     syntax = {"ttl": "turtle", "jsonld": "jsonld", "trig": "trig"}[ext]
@@ -182,8 +181,7 @@ def _count(service: Service, where: str) -> int:
         "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } "
         + where
         + " } }",
-        union_default_graph=False,
-    )
+    )  # the public dataset: on a remote store, only the graphs under {base}graph/
     return int(rows[0]["n"]["value"])
 
 
@@ -194,8 +192,7 @@ def test_void_statistics_and_linksets_match_the_store(
     ds = URIRef(BASE + "void#clusterkb")
     assert int(g.value(ds, VOID.triples)) == _count(service, "")  # type: ignore[arg-type]
     classes = service.store.select(
-        "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { GRAPH ?g { ?s a ?c } }",
-        union_default_graph=False,
+        "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { GRAPH ?g { ?s a ?c } }"
     )
     assert int(g.value(ds, VOID.classes)) == int(classes[0]["n"]["value"])  # type: ignore[arg-type]
     for name in ("entities", "properties", "distinctSubjects", "distinctObjects"):

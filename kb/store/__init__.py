@@ -50,6 +50,7 @@ def remote_store(settings: Settings) -> SparqlHttpStore:
         graph_scope=f"{settings.base_iri}graph/",
         version_in_store=bool(settings.store_update_url),
         timeout_param="timeout",  # Virtuoso's per-query limit (ms); other servers ignore it
+        canonical_formats=True,
     )
 
 

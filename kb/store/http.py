@@ -90,6 +90,30 @@ def _insert_data(
     return f"INSERT DATA {{ {inner} }}"
 
 
+#: What servers call N-Triples besides its registered media type (Virtuoso: ``text/plain``).
+_NTRIPLES_ALIASES = ("application/n-triples", "text/plain", "text/ntriples")
+
+
+def _converted(body: bytes, sent: str, wanted: str) -> bytes:
+    """``body`` (in the media type ``sent``) in the media type ``wanted``."""
+    got = sent.split(";")[0].strip().lower()
+    want = wanted.split(";")[0].strip().lower()
+    if got == want or not body.strip():
+        return body
+    if want == "application/n-triples" and got in _NTRIPLES_ALIASES:
+        return body
+    source = ox.RdfFormat.from_media_type(got)
+    target = ox.RdfFormat.from_media_type(want)
+    if source is None or target is None:
+        raise StoreError(f"the store sent {sent or 'an untyped body'} where {wanted} was asked")
+    try:
+        quads = ox.parse(body, format=source)
+        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+    except SyntaxError as exc:
+        raise StoreError(f"the store sent a graph that cannot be read: {exc}") from None
+    return ox.serialize(triples, format=target) or b""
+
+
 _DATASET_CLAUSE = re.compile(r"\bFROM\b", re.IGNORECASE)
 
 
@@ -108,7 +132,9 @@ class SparqlHttpStore:
     graphs (Virtuoso has several) stay out of every answer. ``version_in_store`` keeps the data
     version in the store (:class:`~kb.store.version.StoreClock`), shared by every front end.
     ``timeout_param`` names a URL parameter that carries the time limit in milliseconds
-    (Virtuoso: ``timeout``).
+    (Virtuoso: ``timeout``). ``canonical_formats`` asks the server only for the formats every
+    server writes alike (N-Triples for graphs, SPARQL JSON for solutions); callers convert
+    locally (Virtuoso answers a JSON-LD request with RDF/JSON, and writes a non-standard TSV).
     """
 
     def __init__(
@@ -124,6 +150,7 @@ class SparqlHttpStore:
         graph_scope: str | None = None,
         version_in_store: bool = False,
         timeout_param: str | None = None,
+        canonical_formats: bool = False,
     ) -> None:
         self.query_url = query_url
         self.update_url = update_url
@@ -135,6 +162,7 @@ class SparqlHttpStore:
         self._http.trust_env = False  # never route loopback traffic through a proxy
         self.graph_scope = graph_scope
         self.timeout_param = timeout_param
+        self.canonical_formats = canonical_formats
         self._scoped: tuple[str, list[str]] | None = None  # (data version, graphs)
         self.clock: Clock = (
             StoreClock(self) if version_in_store else clock if clock is not None else MemoryClock()
@@ -167,7 +195,10 @@ class SparqlHttpStore:
             if self.union_param:
                 params.append((self.union_param, ""))
             elif self.graph_scope:
-                params += [("default-graph-uri", g) for g in self._scope_graphs()]
+                # the named graphs too: without them Virtuoso lets GRAPH ?g see its own graphs
+                scoped = self._scope_graphs()
+                params += [("default-graph-uri", g) for g in scoped]
+                params += [("named-graph-uri", g) for g in scoped]
         limit = timeout if timeout is not None else self.timeout
         if self.timeout_param:
             params.append((self.timeout_param, str(int(limit * 1000))))
@@ -204,7 +235,8 @@ class SparqlHttpStore:
         return bool(json.loads(self.query(sparql, **kwargs).read())["boolean"])
 
     def construct(self, sparql: str, **kwargs: Any) -> Graph:
-        data = self.query(sparql, accept="application/n-triples", **kwargs).read()
+        result = self.query(sparql, accept="application/n-triples", **kwargs)
+        data = _converted(result.read(), result.content_type, "application/n-triples")
         return Graph().parse(data=data.decode("utf-8"), format="nt")
 
     # --- updates -----------------------------------------------------------------------
@@ -279,15 +311,18 @@ class SparqlHttpStore:
     # --- Graph Store Protocol ------------------------------------------------------------
 
     def get_graph(self, graph: str | None, *, accept: str = "application/n-triples") -> bytes:
+        """The graph's triples in ``accept`` (converted here when the server sent another
+        syntax: not every server honours the Accept header of a graph read)."""
         if not self.gsp_url and self.update_url:
             where = f"GRAPH {iri(graph)} {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
-            return self.query(
+            result = self.query(
                 f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}",
-                accept=accept,
+                accept="application/n-triples" if self.canonical_formats else accept,
                 union_default_graph=False,
-            ).read()
+            )
+            return _converted(result.read(), result.content_type, accept)
         response = self._gsp("GET", graph, headers={"Accept": accept})
-        return response.content
+        return _converted(response.content, response.headers.get("Content-Type", ""), accept)
 
     def graph_exists(self, graph: str) -> bool:
         """Whether the graph holds any triple (a query: not every server answers a graph-store
