@@ -230,13 +230,21 @@ def test_a_killed_kb_serve_leaves_no_store_server_behind(tmp_path: Path) -> None
         time.sleep(0.1)
     import json
 
-    child = json.loads(state.read_text())["oxigraph_pid"]
+    child = 0
+    while time.monotonic() < deadline and not child:
+        try:  # the file may be caught mid-write
+            child = int(json.loads(state.read_text())["oxigraph_pid"])
+        except (ValueError, KeyError, TypeError):
+            time.sleep(0.1)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and _alive(child):
+    from kb.store.oxigraph import _lock_free
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (_alive(child) or not _lock_free(store_dir)):
         time.sleep(0.05)
     assert not _alive(child)
+    assert _lock_free(store_dir)  # the folder is free again
     restarted = ManagedOxigraph(store_dir)
     restarted.start(watch=False)  # the folder is free again
     try:

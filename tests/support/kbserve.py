@@ -48,14 +48,17 @@ def kb(*args: str, env: Mapping[str, str] | None = None) -> subprocess.Completed
     )
 
 
-def start_kb_serve(folder: Path, settings: Mapping[str, str] | None = None) -> KbServe:
-    """``kb serve`` over ``folder/store`` on a free port; ``settings`` as ``KB_*`` values."""
+def start_kb_serve(
+    folder: Path, settings: Mapping[str, str] | None = None, *, store: Path | None = None
+) -> KbServe:
+    """``kb serve`` over ``folder/store`` (or ``store``) on a free port; ``settings`` as
+    ``KB_*`` values."""
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = folder / "serve.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
     env.update({f"KB_{k.upper()}": str(v) for k, v in (settings or {}).items()})
-    store = folder / "store"
+    store = store or folder / "store"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "kb", "serve", "--store", str(store), "--port", str(port)],
