@@ -4,15 +4,10 @@ the CLI runner, and a real ``kb serve`` process. Nothing is built at import time
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
@@ -21,14 +16,9 @@ from kb.config import Settings, load_settings
 from kb.service import Service
 from server import create_app
 from tests.support.canary import Canary
+from tests.support.kbserve import KbServe, start_kb_serve
 
 BASE = "http://localhost:8080/"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -103,57 +93,13 @@ def canary() -> Iterator[Canary]:
     c.close()
 
 
-class LiveServer:
-    def __init__(self, url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-        self.url = url
-        self.proc = proc
-        self.log = log
-
-
 @pytest.fixture(scope="session")
 def live_server(
     tmp_path_factory: pytest.TempPathFactory, remote_store_env: dict[str, str]
-) -> Iterator[LiveServer]:
+) -> Iterator[KbServe]:
     """``kb serve`` as a user runs it: its own process, a real port, the bundled data (in the
     store under test)."""
-    folder = tmp_path_factory.mktemp("live")
-    port = free_port()
-    log = folder / "serve.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")} | remote_store_env
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "kb",
-                "serve",
-                "--store",
-                str(folder / "store"),
-                "--port",
-                str(port),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    url = f"http://localhost:{port}/"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "health", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        if proc.poll() is not None:
-            pytest.fail(f"kb serve exited: {log.read_text()}")
-        time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail(f"kb serve did not start: {log.read_text()}")
-    yield LiveServer(url, proc, log)
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    settings = {key.removeprefix("KB_").lower(): value for key, value in remote_store_env.items()}
+    server = start_kb_serve(tmp_path_factory.mktemp("live"), settings)
+    yield server
+    server.stop()

@@ -30,7 +30,8 @@ from kb.load import parse, parse_graph
 from kb.publish import publish
 from kb.service import Service
 from kb.store.version import MemoryClock
-from tests.conftest import BASE, LiveServer
+from tests.conftest import BASE
+from tests.support.kbserve import KbServe as LiveServer
 
 HYDRA = cat.HYDRA
 FLEMISH = URIRef(cat.FLEMISH_LICENCE)
@@ -394,7 +395,7 @@ def test_kb_mqa_command_prints_every_indicator(live_server: LiveServer) -> None:
 def test_kb_mqa_refuses_other_hosts_and_reports_a_dead_server() -> None:
     other = CliRunner().invoke(main, ["mqa", "https://data.europa.eu/catalog"])
     assert other.exit_code == 2 and "loopback" in other.output
-    from tests.conftest import free_port
+    from tests.support.kbserve import free_port
 
     dead = CliRunner().invoke(main, ["mqa", f"http://127.0.0.1:{free_port()}/catalog"])
     assert dead.exit_code == 2 and "cannot read the catalogue" in dead.output

@@ -6,7 +6,7 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from tests.conftest import LiveServer
+from tests.support.kbserve import KbServe as LiveServer
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 

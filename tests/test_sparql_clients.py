@@ -13,7 +13,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SKOS
 from SPARQLWrapper import CSV, JSON, JSONLD, POST, TURTLE, XML, SPARQLWrapper
 
-from tests.conftest import LiveServer
+from tests.support.kbserve import KbServe as LiveServer
 
 PC = "https://w3id.org/clusterkb/ns/provinciale-clusters#"
 CLUSTERS = (

@@ -206,7 +206,7 @@ def test_a_killed_kb_serve_leaves_no_store_server_behind(tmp_path: Path) -> None
     import subprocess
     import sys
 
-    from tests.conftest import free_port
+    from tests.support.kbserve import free_port
 
     store_dir = tmp_path / "store"
     proc = subprocess.Popen(
@@ -258,7 +258,7 @@ def test_an_abandoned_store_server_is_stopped_at_start(tmp_path: Path) -> None:
     import subprocess
 
     from kb.store.oxigraph import STATE_FILE, oxigraph_binary, stop_abandoned_server
-    from tests.conftest import free_port
+    from tests.support.kbserve import free_port
 
     location = tmp_path / "store"
     location.mkdir()
