@@ -65,6 +65,18 @@ def _plain(path: Path, _label: str) -> Iterator[IO[bytes]]:
         yield fh
 
 
+def _quads(item: LoadItem, settings: Settings, stream: IO[bytes]) -> Iterator[ox.Quad]:
+    """The file's quads through the hardened parser, with the settings' limits and base."""
+    return iter_quads(
+        item.path,
+        syntax=item.syntax,
+        base_iri=settings.base_iri,
+        limits=Limits(settings.max_literal_bytes, settings.max_iri_bytes),
+        allow_named_graphs=item.graph is None,
+        stream=stream,
+    )
+
+
 def plan(paths: Sequence[Path], *, graph: str | None, fmt: str | None) -> list[LoadItem]:
     items = []
     for path in paths:
@@ -79,21 +91,10 @@ def plan(paths: Sequence[Path], *, graph: str | None, fmt: str | None) -> list[L
 
 def check(items: Sequence[LoadItem], settings: Settings, progress: Progress = _plain) -> int:
     """Parse every file completely; raise on the first problem. Returns the number of quads."""
-    limits = Limits(settings.max_literal_bytes, settings.max_iri_bytes)
     total = 0
     for item in items:
         with progress(item.path, f"checking {item.path.name}") as stream:
-            total += sum(
-                1
-                for _ in iter_quads(
-                    item.path,
-                    syntax=item.syntax,
-                    base_iri=settings.base_iri,
-                    limits=limits,
-                    allow_named_graphs=item.graph is None,
-                    stream=stream,
-                )
-            )
+            total += sum(1 for _ in _quads(item, settings, stream))
     return total
 
 
@@ -172,7 +173,6 @@ def _load_http(
     start: float,
     progress: Progress,
 ) -> LoadReport:
-    limits = Limits(settings.max_literal_bytes, settings.max_iri_bytes)
     for item in items:
         with progress(item.path, f"loading {item.path.name}") as stream:
             # The hardened parser resolves relative IRIs against our base (not the store's
@@ -183,14 +183,7 @@ def _load_http(
             # Blank nodes become skolem IRIs (RDF 1.1 §3.5): a blank node must not be split
             # across two requests, and Virtuoso 7 refuses blank nodes in INSERT DATA.
             genid = f"{settings.base_iri}.well-known/genid/{uuid.uuid4().hex}-"
-            for q in iter_quads(
-                item.path,
-                syntax=item.syntax,
-                base_iri=settings.base_iri,
-                limits=limits,
-                allow_named_graphs=item.graph is None,
-                stream=stream,
-            ):
+            for q in _quads(item, settings, stream):
                 name = item.graph or (
                     None if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name.value
                 )

@@ -143,6 +143,12 @@ _RECURSION_FOR_PARSING = 20000
 PARSE_LOCK = threading.Lock()
 
 
+def allow_deep_parsing() -> None:
+    """Raise the recursion limit rdflib's grammar needs (see ``_RECURSION_FOR_PARSING``)."""
+    if sys.getrecursionlimit() < _RECURSION_FOR_PARSING:
+        sys.setrecursionlimit(_RECURSION_FOR_PARSING)
+
+
 def _analyse(text: str) -> tuple[str, tuple[str, ...], bool]:
     """(query form, SERVICE endpoints, whether the query names its own dataset)."""
     with PARSE_LOCK:
@@ -151,8 +157,7 @@ def _analyse(text: str) -> tuple[str, tuple[str, ...], bool]:
 
 @lru_cache(maxsize=4096)
 def _analyse_locked(text: str) -> tuple[str, tuple[str, ...], bool]:
-    if sys.getrecursionlimit() < _RECURSION_FOR_PARSING:
-        sys.setrecursionlimit(_RECURSION_FOR_PARSING)
+    allow_deep_parsing()
     try:
         parsed = parser.parseQuery(text)
     except ParseException as exc:

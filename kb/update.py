@@ -16,7 +16,6 @@ then committed like any other write (one update request, all-or-nothing). No HTT
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +33,7 @@ from rdflib.term import Variable
 
 from kb.auth import Principal
 from kb.errors import QueryRejected
-from kb.query import PARSE_LOCK, QueryPolicy, check_size_and_depth
+from kb.query import PARSE_LOCK, QueryPolicy, allow_deep_parsing, check_size_and_depth
 from kb.submit import Change, Outcome, Payload, Writer
 
 rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False  # never fetch USING/FROM graphs from the web
@@ -59,8 +58,7 @@ def plan(
 ) -> Plan:
     """Parse and check an update; say which graphs it reads and writes."""
     check_size_and_depth(text, policy, "update")
-    if sys.getrecursionlimit() < 20000:
-        sys.setrecursionlimit(20000)
+    allow_deep_parsing()
     try:
         with PARSE_LOCK:  # rdflib's grammar is not thread-safe (see kb.query)
             parsed = parser.parseUpdate(text)

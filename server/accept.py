@@ -6,6 +6,9 @@ module only reads the request's wishes. :func:`quality` is shared with :mod:`ser
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import NotAcceptable
 
@@ -25,21 +28,36 @@ def negotiate(
         return by_format_name(suffix, kind)
     if format_param:
         return by_format_name(format_param, kind)
-    if not accept or not accept.values():
-        return offered[0]
-    best: tuple[float, float, ResultSyntax] | None = None
-    for rank, syntax in enumerate(offered):
-        for media in (syntax.media_type, *syntax.aliases):
-            q = quality(accept, media)
-            # An exact match beats an alias at the same q (application/json -> SPARQL JSON,
-            # not JSON-LD); earlier formats win ties.
-            score = (q, -rank - (0.5 if media != syntax.media_type else 0.0))
-            if q > 0 and (best is None or score > best[:2]):
-                best = (*score, syntax)
+    best = preferred(accept, offered, lambda s: (s.media_type, *s.aliases))
     if best is None:
         listed = ", ".join(s.media_type for s in offered)
         raise NotAcceptable(f"none of the requested media types is offered; offered: {listed}")
-    return best[2]
+    return best
+
+
+T = TypeVar("T")
+
+
+def preferred(
+    accept: MIMEAccept, offered: Sequence[T], media_types: Callable[[T], Sequence[str]]
+) -> T | None:
+    """The offered representation the Accept header prefers; ``media_types(r)`` gives its own
+    media type first, then aliases. No Accept: the first. None: nothing acceptable.
+
+    An exact media type beats an alias at the same q (application/json -> SPARQL JSON, not
+    JSON-LD); earlier representations win ties.
+    """
+    if not accept or not accept.values():
+        return offered[0]
+    best: tuple[float, float, T] | None = None
+    for rank, rep in enumerate(offered):
+        own, *aliases = media_types(rep)
+        for media in (own, *(a for a in aliases if "/" in a)):
+            q = quality(accept, media)
+            score = (q, -rank - (0.5 if media != own else 0.0))
+            if q > 0 and (best is None or score > best[:2]):
+                best = (*score, rep)
+    return None if best is None else best[2]
 
 
 def quality(accept: MIMEAccept, media: str) -> float:

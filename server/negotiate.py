@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from flask import Request
 from werkzeug.exceptions import NotAcceptable
 
-from server.accept import quality
+from server.accept import preferred
 
 
 @dataclass(frozen=True)
@@ -64,21 +64,11 @@ def negotiate(
             if fmt in (rep.name, rep.suffix.lstrip("."), rep.media_type, *rep.aliases):
                 return rep
         raise NotAcceptable(f"format {fmt!r} is not offered here; offered: {_names(offered)}")
-    accept = req.accept_mimetypes
-    if not accept or not accept.values():
-        return offered[0]
-    best: tuple[float, float, Representation] | None = None
-    for rank, rep in enumerate(offered):
-        for media in (rep.media_type, *(a for a in rep.aliases if "/" in a)):
-            q = quality(accept, media)
-            # an exact media type beats an alias at the same q; earlier representations win ties
-            score = (q, -rank - (0.5 if media != rep.media_type else 0.0))
-            if q > 0 and (best is None or score > best[:2]):
-                best = (*score, rep)
+    best = preferred(req.accept_mimetypes, offered, lambda r: (r.media_type, *r.aliases))
     if best is None:
         listed = ", ".join(r.media_type for r in offered)
         raise NotAcceptable(f"none of the requested media types is offered; offered: {listed}")
-    return best[2]
+    return best
 
 
 def _names(offered: Sequence[Representation]) -> str:
