@@ -1,7 +1,7 @@
 """Query benchmark: ``/sparql`` of ``kb serve`` against its peers, on the same data, in one run.
 
     python bench/queries.py [--triples 1000000] [--repeat 7] [--clients 8] [--mixes 2]
-                            [--skip virtuoso,rdflib-endpoint]
+                            [--skip virtuoso,kb-virtuoso,rdflib-endpoint]
 
 Generates N triples with ``kb generate``, bulk-loads them once with ``kb load``, then runs a
 mix of 12 queries representative of real use (lookups, joins, aggregates, OPTIONAL + FILTER,
@@ -10,7 +10,15 @@ property paths, ORDER BY + LIMIT, DISTINCT, CONSTRUCT, ASK) against, one after t
 * ``kb-cold``  — ``kb serve`` with the result cache off (``KB_CACHE_BYTES=0``);
 * ``kb-warm``  — ``kb serve`` with the cache on, filled by one pass of the mix first;
 * ``oxigraph`` — raw ``oxigraph serve`` on the same store folder (the engine limit);
-* ``virtuoso`` — Virtuoso 7 (Debian ``virtuoso-opensource``) on loopback, same N-Triples;
+* ``virtuoso`` — Virtuoso 7 (Debian ``virtuoso-opensource``) on loopback, same N-Triples,
+  bulk-loaded (``ld_dir``) into the named graph ``{base}graph/bench`` and queried with that
+  graph as ``default-graph-uri`` (the dataset ClusterKB itself sends for a remote store);
+* ``kb-virtuoso`` — ``kb serve`` with the result cache off (``KB_CACHE_BYTES=0``) over that
+  same Virtuoso as a remote store (``KB_STORE_QUERY_URL`` / ``_UPDATE_URL`` / ``_GSP_URL``,
+  ``dba`` with digest auth, ``KB_BASE`` so that ``{base}graph/`` is the public dataset, as in
+  ``tests/test_front_ends.py``). Before timing, every query's result size (solutions, triples,
+  the ASK answer) is compared between ``virtuoso`` and ``kb-virtuoso``; a difference is printed
+  as a warning;
 * ``rdflib-endpoint`` — ``rdflib-endpoint serve`` (``pip install -e '.[bench]'``).
 
 Sequential: each query ``--repeat`` times (after one untimed run), p50/p99 per query.
@@ -21,7 +29,9 @@ store settle; it gets the queries without ``union-default-graph`` (the data is i
 graph), the strictest engine limit, and again as ``oxigraph-union`` with the parameter, which
 is the request ClusterKB itself sends.
 Every request is a GET with ``query=`` and an ``Accept`` header, read to the end. Prints the
-table and the ratios the issue asks for. Needs only loopback.
+table and the ratios the issue asks for (among them ``kb-virtuoso`` mix time / ``virtuoso`` mix
+time, goal <= 1.10: what the ClusterKB front end costs on top of a remote store). ``--skip``
+takes any of ``virtuoso``, ``kb-virtuoso`` and ``rdflib-endpoint``. Needs only loopback.
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pyoxigraph as ox
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -130,9 +141,8 @@ class Target:
         s: requests.Session = self.local.s
         return s
 
-    def run(self, name: str) -> float:
+    def get(self, name: str) -> requests.Response:
         kind, body = MIX[name]
-        started = time.perf_counter()
         r = self.session().get(
             self.url,
             params={"query": PREFIXES + body, **self.params},
@@ -142,7 +152,37 @@ class Target:
         r.raise_for_status()
         if not r.content:
             raise RuntimeError(f"{self.name} {name}: empty answer")
+        return r
+
+    def run(self, name: str) -> float:
+        started = time.perf_counter()
+        self.get(name)
         return time.perf_counter() - started
+
+    def size(self, name: str) -> str:
+        """The result's size: solutions, triples, or the ASK answer (not timed)."""
+        kind, _ = MIX[name]
+        r = self.get(name)
+        if kind == "graph":
+            try:
+                return f"{sum(1 for _ in ox.parse(r.content, format=ox.RdfFormat.TURTLE))} triples"
+            except SyntaxError as exc:
+                return f"unreadable Turtle ({exc})"
+        answer = r.json()
+        if kind == "ask":
+            return f"ASK {str(answer['boolean']).lower()}"
+        return f"{len(answer['results']['bindings'])} rows"
+
+
+def compare_sizes(a: Target, b: Target) -> None:
+    """Warn for each query whose result size differs between ``a`` and ``b``."""
+    sizes = {name: (a.size(name), b.size(name)) for name in MIX}
+    differ = {name: pair for name, pair in sizes.items() if pair[0] != pair[1]}
+    for name, (x, y) in differ.items():
+        print(f"  WARNING: {name}: {a.name} answers {x}, {b.name} answers {y}", flush=True)
+    if not differ:
+        listed = ", ".join(f"{name} {x}" for name, (x, _) in sizes.items())
+        print(f"  {a.name} and {b.name} agree on every result size: {listed}", flush=True)
 
 
 def sequential(target: Target, repeat: int) -> dict[str, list[float]]:
@@ -223,6 +263,31 @@ def kb_serve(work: Path, store: Path, cache: bool) -> Callable[[], Iterator[Targ
     return run  # type: ignore[return-value]
 
 
+@contextmanager
+def kb_serve_remote(work: Path, v: vt.Virtuoso) -> Iterator[Target]:
+    """``kb serve``, cache off, over the running Virtuoso ``v`` as a remote store (configured
+    as ``tests/test_front_ends.py`` does: query, update and graph-store URLs, ``dba``)."""
+    port = free_port()
+    env = {k: value for k, value in os.environ.items() if not k.startswith("KB_")}
+    env.update(
+        {
+            "KB_BASE": BASE,  # the public dataset: the graphs under {base}graph/
+            "KB_STORE_QUERY_URL": v.sparql_url,
+            "KB_STORE_UPDATE_URL": f"http://127.0.0.1:{v.http_port}/sparql-auth",
+            "KB_STORE_GSP_URL": f"http://127.0.0.1:{v.http_port}/sparql-graph-crud-auth",
+            "KB_STORE_USER": "dba",
+            "KB_STORE_PASSWORD": v.password,
+            "KB_CACHE_BYTES": "0",
+            "KB_QUERY_TIMEOUT": "300",
+        }
+    )
+    folder = work / "kb-virtuoso"  # tokens and audit log only: the data is in Virtuoso
+    args = [str(BIN / "kb"), "serve", "--store", str(folder), "--port", str(port)]
+    with process(args, work / "kb-virtuoso.log", env) as proc:
+        wait_http(f"http://127.0.0.1:{port}/health", proc)
+        yield Target("kb-virtuoso", f"http://127.0.0.1:{port}/sparql")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--triples", type=int, default=1_000_000)
@@ -232,7 +297,11 @@ def main() -> None:
     parser.add_argument(
         "--slow-repeat", type=int, default=3, help="repeats for rdflib-endpoint (1 mix/client)"
     )
-    parser.add_argument("--skip", default="", help="comma-separated targets to leave out")
+    parser.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated targets to leave out: virtuoso, kb-virtuoso, rdflib-endpoint",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -297,18 +366,31 @@ def main() -> None:
             with kb_serve(work, store, cache)() as target:  # type: ignore[attr-defined]
                 measure(target, fill=cache)
 
-        if "virtuoso" not in skip and vt.available():
+        on_virtuoso = [n for n in ("virtuoso", "kb-virtuoso") if n not in skip]
+        if on_virtuoso and vt.available():
             v = vt.Virtuoso(
                 work / "virtuoso", data_dir=data.parent, max_rows=10_000_000, timeout_s=600
             )
             v.start()
             try:
+                # One named graph under {base}graph/: the public dataset of ClusterKB on a
+                # remote store, which it sends as default-graph-uri (and named-graph-uri).
                 graph = BASE + "graph/bench"
+                t = time.perf_counter()
                 v.load(data.parent, "*.nt", graph)
-                measure(Target("virtuoso", v.sparql_url, {"default-graph-uri": graph}))
+                print(f"  virtuoso: bulk-loaded in {time.perf_counter() - t:.0f} s", flush=True)
+                raw_v = Target("virtuoso", v.sparql_url, {"default-graph-uri": graph})
+                if "kb-virtuoso" in on_virtuoso:
+                    with kb_serve_remote(work, v) as kb_v:
+                        compare_sizes(raw_v, kb_v)
+                        if "virtuoso" in on_virtuoso:
+                            measure(raw_v)
+                        measure(kb_v)
+                else:
+                    measure(raw_v)
             finally:
                 v.stop()
-        elif "virtuoso" not in skip:
+        elif on_virtuoso:
             print("  virtuoso: not installed (apt-get install virtuoso-opensource)")
 
         rdflib_ep = shutil.which("rdflib-endpoint") or str(BIN / "rdflib-endpoint")
@@ -376,6 +458,19 @@ def report(seq: dict[str, dict[str, list[float]]], qps: dict[str, float]) -> Non
             "virtuoso mix time / raw oxigraph mix time",
             sums["virtuoso"],
             sums["oxigraph"],
+            "for reference",
+        )
+    if "kb-virtuoso" in sums and "virtuoso" in sums:
+        ratio(
+            "kb-virtuoso (cache off) / raw virtuoso mix time",
+            sums["kb-virtuoso"],
+            sums["virtuoso"],
+            "goal <= 1.10",
+        )
+        ratio(
+            "kb-virtuoso throughput / raw virtuoso throughput",
+            qps["kb-virtuoso"],
+            qps["virtuoso"],
             "for reference",
         )
     if "rdflib-endpoint" in qps:

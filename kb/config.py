@@ -57,6 +57,12 @@ SETTINGS: tuple[Setting, ...] = (
         "digest",
         "HTTP authentication the running store expects: digest (Virtuoso) or basic.",
     ),
+    Setting(
+        "store_lease",
+        30.0,
+        "Seconds a writer's lease on a remote store lasts without renewal (renewed every "
+        "quarter of it while held); a front end that dies holding it blocks writes this long.",
+    ),
     Setting("query_timeout", 30.0, "Seconds a SPARQL query may run before the store stops it."),
     Setting("max_query_bytes", 65536, "Largest SPARQL query text accepted, in bytes."),
     Setting(
@@ -146,6 +152,7 @@ class Settings:
     store_user: str = ""
     store_password: str = ""
     store_auth: str = "digest"
+    store_lease: float = 30.0
     query_timeout: float = 30.0
     max_query_bytes: int = 65536
     max_query_depth: int = 128

@@ -9,9 +9,10 @@ Each commit adds, in the *same* SPARQL Update request as the data (so both land 
   ``prov:specializationOf`` the graph, ``prov:wasRevisionOf`` the previous one); and
   ``prov:has_provenance`` from each changed subject (at most 1,000) to the commit, so a
   resource's page links to the commits that touched it;
-* to ``{base}graph/history``: the version's full content as one N-Triples literal
-  (``hist:snapshot``). A snapshot is a single literal, so history never shows up as duplicate
-  data in queries over the union of graphs, and reading the current graph costs nothing extra.
+* to ``{base}graph/history``: the version's full content as N-Triples literals
+  (``hist:snapshot``; one, or several of whole lines past 2 MB). A snapshot is literals, so
+  history never shows up as duplicate data in queries over the union of graphs, and reading
+  the current graph costs nothing extra.
 
 A graph's first tracked commit also records its earlier content as version 0.
 """
@@ -140,8 +141,32 @@ class CommitRecord:
     submission_id: str | None = None
 
 
-def record_update(base: str, rec: CommitRecord, snapshot: Graph, old_snapshot: Graph | None) -> str:
-    """The INSERT DATA that records ``rec`` (and version 0 when ``old_snapshot`` is given)."""
+#: The largest snapshot literal, in characters: a bigger snapshot is stored as several
+#: ``hist:snapshot`` literals of whole N-Triples lines (Virtuoso 7 refuses strings over 10 MB).
+SNAPSHOT_PART_CHARS = 2_000_000
+
+
+def snapshot_parts(g: Graph) -> list[str]:
+    """``g`` as N-Triples in parts of at most :data:`SNAPSHOT_PART_CHARS` (whole lines); the
+    parts, concatenated in any order, are the graph (each line is one triple)."""
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in sorted(nt_lines(g)):
+        if current and size + len(line) + 1 > SNAPSHOT_PART_CHARS:
+            parts.append("\n".join(current) + "\n")
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + 1
+    parts.append("\n".join(current) + ("\n" if current else ""))
+    return parts
+
+
+def record_update(
+    base: str, rec: CommitRecord, snapshot: Graph, old_snapshot: Graph | None
+) -> list[str]:
+    """The INSERT DATA operations that record ``rec`` (and version 0 when ``old_snapshot`` is
+    given): the records with the first part of each snapshot, then one per further part."""
     c = f"<{rec.commit}>"
     ver = f"<{rec.commit}/version>"
     src = f"<{rec.commit}/source>"
@@ -175,25 +200,51 @@ def record_update(base: str, rec: CommitRecord, snapshot: Graph, old_snapshot: G
     if rec.submission_id:
         prov.append(f"{c} <{HIST}submissionId> {sparql_string(rec.submission_id)} .")
     prov += [f"<{s}> <{PROV}has_provenance> {c} ." for s in rec.subjects[:MAX_LINKED_SUBJECTS]]
+    parts = snapshot_parts(snapshot)
     hist = [
         f"{ver} <{HIST}graph> {g} ; <{HIST}version> {rec.version} ;"
-        f" <{HIST}commit> {c} ; <{HIST}snapshot> {sparql_string(to_ntriples(snapshot))} ."
+        f" <{HIST}commit> {c} ; <{HIST}snapshot> {sparql_string(parts[0])} ."
     ]
+    more = [(ver, p) for p in parts[1:]]
     if old_snapshot is not None:
         v0 = f"<{rec.commit}/version0>"
+        old_parts = snapshot_parts(old_snapshot)
         hist.append(
             f"{v0} <{HIST}graph> {g} ; <{HIST}version> 0 ;"
-            f" <{HIST}snapshot> {sparql_string(to_ntriples(old_snapshot))} ."
+            f" <{HIST}snapshot> {sparql_string(old_parts[0])} ."
         )
+        more += [(v0, p) for p in old_parts[1:]]
         prov.append(
             f"{v0} a <{PROV}Entity> , <{HIST}GraphVersion> ; <{PROV}specializationOf> {g} ;"
             f" <{HIST}version> 0 . {ver} <{PROV}wasRevisionOf> {v0} ."
         )
     body = "\n".join(prov)
-    return (
+    hg = f"<{history_graph(base)}>"
+    return [
         f"INSERT DATA {{ GRAPH <{provenance_graph(base)}> {{\n{body}\n}}\n"
-        f"GRAPH <{history_graph(base)}> {{\n" + "\n".join(hist) + "\n} }"
+        f"GRAPH {hg} {{\n" + "\n".join(hist) + "\n} }",
+        *(
+            f"INSERT DATA {{ GRAPH {hg} {{ {v} <{HIST}snapshot> {sparql_string(p)} }} }}"
+            for v, p in more
+        ),
+    ]
+
+
+def record_undo(base: str, commit: str) -> list[str]:
+    """The operations that remove what :func:`record_update` wrote for ``commit`` (the
+    steward's own description stays: it is shared by their other commits)."""
+    subjects = " ".join(f"<{commit}{tail}>" for tail in ("", "/version", "/source", "/version0"))
+    out = []
+    for graph in (provenance_graph(base), history_graph(base)):
+        out.append(
+            f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{graph}> "
+            f"{{ VALUES ?s {{ {subjects} }} ?s ?p ?o }} }}"
+        )
+    out.append(
+        f"DELETE {{ GRAPH <{provenance_graph(base)}> {{ ?s <{PROV}has_provenance> <{commit}> }} }}"
+        f" WHERE {{ GRAPH <{provenance_graph(base)}> {{ ?s <{PROV}has_provenance> <{commit}> }} }}"
     )
+    return out
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -213,23 +264,37 @@ def latest_version(store: SparqlHttpStore, base: str, graph: str | None) -> tupl
 
 def versions(store: SparqlHttpStore, base: str, graph: str | None) -> list[dict[str, Any]]:
     """Every recorded version of ``graph``, oldest first, with who made it and what changed."""
-    rows = store.select(
-        f"""SELECT ?n ?commit ?time ?op ?name ?added ?removed ?file ?sha WHERE {{
-  GRAPH <{history_graph(base)}> {{ ?v <{HIST}graph> <{graph_key(graph)}> ; <{HIST}version> ?n }}
-  OPTIONAL {{ GRAPH <{provenance_graph(base)}> {{
+    # Two queries, not one with an OPTIONAL over both graphs: Virtuoso 7's cost estimate of the
+    # single query runs to 10^9 s and it refuses to run it (measured).
+    found = store.select(
+        f"SELECT ?v ?n WHERE {{ GRAPH <{history_graph(base)}> {{ ?v <{HIST}graph> "
+        f"<{graph_key(graph)}> ; <{HIST}version> ?n }} }}",
+        union_default_graph=False,
+    )
+    number = {r["v"]["value"]: int(r["n"]["value"]) for r in found}
+    details: dict[str, dict[str, Any]] = {}
+    names = sorted(number)
+    for i in range(0, len(names), 200):
+        values = " ".join(f"<{v}>" for v in names[i : i + 200])
+        for r in store.select(
+            f"""SELECT ?v ?commit ?time ?op ?name ?added ?removed ?file ?sha WHERE {{
+  VALUES ?v {{ {values} }}
+  GRAPH <{provenance_graph(base)}> {{
     ?v <{PROV}wasGeneratedBy> ?commit . ?commit <{PROV}endedAtTime> ?time ;
        <{HIST}operation> ?op ; <{HIST}triplesAdded> ?added ; <{HIST}triplesRemoved> ?removed ;
        <{PROV}wasAssociatedWith> ?agent . ?agent <{FOAF}name> ?name .
     OPTIONAL {{ ?commit <{PROV}used> ?src . ?src <{DCT}title> ?file ; <{HIST}sha256> ?sha }}
-  }} }}
-}} ORDER BY ?n""",
-        union_default_graph=False,
-    )
+  }}
+}}""",
+            union_default_graph=False,
+        ):
+            details[r["v"]["value"]] = r
     out = []
-    for r in rows:
+    for v in sorted(number, key=lambda v: number[v]):
+        r = details.get(v, {})
         out.append(
             {
-                "version": int(r["n"]["value"]),
+                "version": number[v],
                 "commit": r.get("commit", {}).get("value"),
                 "time": r.get("time", {}).get("value"),
                 "operation": r.get("op", {}).get("value", "initial"),
@@ -246,12 +311,12 @@ def versions(store: SparqlHttpStore, base: str, graph: str | None) -> list[dict[
 def snapshot(store: SparqlHttpStore, base: str, graph: str | None, n: int) -> Graph | None:
     rows = store.select(
         f"SELECT ?s WHERE {{ GRAPH <{history_graph(base)}> {{ ?v <{HIST}graph> "
-        f"<{graph_key(graph)}> ; <{HIST}version> {int(n)} ; <{HIST}snapshot> ?s }} }} LIMIT 1",
+        f"<{graph_key(graph)}> ; <{HIST}version> {int(n)} ; <{HIST}snapshot> ?s }} }}",
         union_default_graph=False,
     )
     if not rows:
         return None
-    return from_ntriples(rows[0]["s"]["value"])
+    return from_ntriples("".join(r["s"]["value"] for r in rows))
 
 
 def find_submission(store: SparqlHttpStore, base: str, submission_id: str) -> list[dict[str, Any]]:

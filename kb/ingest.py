@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -29,15 +29,15 @@ from kb.config import Settings
 from kb.errors import UnsupportedFormat
 from kb.formats import RdfSyntax, syntax_for_path
 from kb.load import CheckedLines, Limits, iter_quads, syntax_error
-from kb.store import SparqlHttpStore, attach, bulk_load, open_store
+from kb.store import REMOTE_REQUEST_TRIPLES, SparqlHttpStore, attach, bulk_load, open_store
 
 #: Wraps a file being read so its progress can be shown: (path, label) -> context of a reader.
 Progress = Callable[[Path, str], contextlib.AbstractContextManager[IO[bytes]]]
 
 
 #: Triples per SPARQL Update request when loading through a running server (Virtuoso 7 refuses
-#: requests that compile to more than 10,000 lines of SQL: a few thousand triples; measured).
-HTTP_BATCH = 1_000
+#: an INSERT DATA of more than about 5,000 triples; measured).
+HTTP_BATCH = REMOTE_REQUEST_TRIPLES
 
 
 @dataclass(frozen=True)
@@ -173,6 +173,7 @@ def _load_http(
     start: float,
     progress: Progress,
 ) -> LoadReport:
+    client.prepare_writes()
     for item in items:
         with progress(item.path, f"loading {item.path.name}") as stream:
             # The hardened parser resolves relative IRIs against our base (not the store's
@@ -194,22 +195,26 @@ def _load_http(
                 by_graph.setdefault(name, []).append(f"{subject} {q.predicate} {obj} .")
                 pending += 1
                 if pending == HTTP_BATCH:
-                    client.update(insert_data(by_graph))
+                    client.update(insert_data(by_graph, client.written))
                     by_graph, pending = {}, 0
             if pending:
-                client.update(insert_data(by_graph))
+                client.update(insert_data(by_graph, client.written))
     return LoadReport(len(items), quads, time.perf_counter() - start, "http")
 
 
-def insert_data(by_graph: dict[str | None, list[str]]) -> str:
-    """``INSERT DATA`` for triples grouped by graph name (None: the default graph)."""
+def insert_data(
+    by_graph: dict[str | None, list[str]],
+    written: Callable[[Iterable[str]], list[str]] = list,
+) -> str:
+    """``INSERT DATA`` for triples grouped by graph name (None: the default graph), in the
+    form ``written`` gives them (see :meth:`SparqlHttpStore.written`)."""
     parts = ["INSERT DATA {"]
     for name, triples in by_graph.items():
         if name is None:
-            parts.extend(triples)
+            parts.extend(written(triples))
         else:
             parts.append(f"GRAPH <{name}> {{")
-            parts.extend(triples)
+            parts.extend(written(triples))
             parts.append("}")
     parts.append("}")
     return "\n".join(parts)

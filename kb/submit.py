@@ -317,10 +317,22 @@ class Writer:
             fcntl.flock(fh, fcntl.LOCK_EX)
             self._held.depth = 1
             try:
-                yield
+                self.store.prepare_writes()
+                if self.journaled:
+                    assert self.store.journal is not None
+                    # across hosts: the lease in the store's journal
+                    with self.store.journal.held():
+                        yield
+                else:
+                    yield
             finally:
                 self._held.depth = 0
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+    @property
+    def journaled(self) -> bool:
+        """Whether commits go through the store's rollback journal (see kb.store.journal)."""
+        return not self.store.atomic_updates and self.store.journal is not None
 
     # --- reading -------------------------------------------------------------------------
 
@@ -415,6 +427,7 @@ class Writer:
                     return _replayed(earlier, changes, operation, payload)
             outcomes: list[Outcome] = []
             parts: list[str] = []
+            undo: list[str] = []
             for ch in changes:
                 t0 = time.perf_counter()
                 old = self.read(ch.graph)
@@ -453,13 +466,20 @@ class Writer:
                     raise ValidationFailed(out)
                 if dry_run:
                     continue
-                parts += self._update_parts(
+                redo, back = self._update_parts(
                     who, ch, old, new, added, removed, out, started, submission_id
                 )
+                parts += redo
+                undo = back + undo
             if dry_run or not parts:
                 return outcomes
             t3 = time.perf_counter()
-            self.store.update(" ;\n".join(parts))
+            if self.journaled:
+                assert self.store.journal is not None
+                self.store.journal.run(parts, undo)
+            else:
+                # one request: the store applies it as one transaction
+                self.store.update(" ;\n".join(parts))
             for out in outcomes:
                 out.committed = True
                 out.seconds["commit"] = time.perf_counter() - t3
@@ -476,16 +496,25 @@ class Writer:
         out: Outcome,
         started: str,
         submission_id: str | None = None,
-    ) -> list[str]:
+    ) -> tuple[list[str], list[str]]:
+        """The operations that make the change and record it, and (when commits go through
+        the journal) the operations that undo them."""
         target = f"GRAPH <{ch.graph}>" if ch.graph else "DEFAULT"
         parts: list[str] = []
+        undo: list[str] = []
         if ch.append is not None:
             if len(ch.append):
-                parts.append(_insert(ch.graph, ch.append))
+                parts += self._inserts(ch.graph, ch.append)
         else:
             parts.append(f"DROP SILENT {target}")
             if new is not None and len(new):
-                parts.append(_insert(ch.graph, new))
+                parts += self._inserts(ch.graph, new)
+        if self.journaled:
+            if ch.append is not None and not history.has_bnodes(added):
+                undo += self._inserts(ch.graph, added, delete=True)
+            else:
+                undo.append(f"DROP SILENT {target}")
+                undo += self._inserts(ch.graph, old)
         latest = history.latest_version(self.store, self.base, ch.graph)
         version = latest[0] + 1 if latest else 1
         commit = f"{self.base}id/commit/{uuid.uuid4()}"
@@ -515,11 +544,21 @@ class Writer:
         )
         snapshot = new if new is not None else Graph()
         old_snapshot = old if latest is None and len(old) else None
-        parts.append(history.record_update(self.base, rec, snapshot, old_snapshot))
+        parts += history.record_update(self.base, rec, snapshot, old_snapshot)
+        if self.journaled:
+            undo = history.record_undo(self.base, commit) + undo
         out.version = version
         out.commit = commit
         out.etag = history.fingerprint(snapshot) if len(snapshot) else None
-        return parts
+        return parts, undo
+
+    def _inserts(self, graph: str | None, g: Graph, *, delete: bool = False) -> list[str]:
+        """``INSERT DATA`` (or ``DELETE DATA``) operations for ``g``, each within the store's
+        request size, in the form the store keeps datatypes in."""
+        return [
+            _insert(graph, self.store.written(lines), delete=delete)
+            for lines in _batches(g, self.store.max_request_triples)
+        ]
 
     # --- the operations ------------------------------------------------------------------
 
@@ -600,14 +639,62 @@ def _preconditions(
             raise PreconditionFailed("the graph already exists (If-None-Match)")
 
 
-def _insert(graph: str | None, g: Graph) -> str:
-    body = "\n".join(history.nt_lines(g))
+def _insert(graph: str | None, lines: list[str], *, delete: bool = False) -> str:
+    body = "\n".join(lines)
     inner = body if graph is None else f"GRAPH <{graph}> {{\n{body}\n}}"
-    if any(isinstance(t, BNode) for s, _, o in g for t in (s, o)):
+    if delete:
+        return f"DELETE DATA {{\n{inner}\n}}"
+    if any(_BNODE_TERM.search(line) for line in lines):
         # Same effect as INSERT DATA, in the form every server takes blank nodes in
         # (Virtuoso 7 refuses them in INSERT DATA; measured).
         return f"INSERT {{\n{inner}\n}} WHERE {{}}"
     return f"INSERT DATA {{\n{inner}\n}}"
+
+
+#: A blank node as subject or object of an N-Triples line.
+_BNODE_TERM = re.compile(r"^_:|> _:\S+ \.$")
+
+
+def _batches(g: Graph, size: int | None) -> list[list[str]]:
+    """``g``'s triples as N-Triples lines in batches of about ``size`` (None: one batch); the
+    triples that share a blank node stay in one batch (a blank node is local to a request)."""
+    if not len(g):
+        return []
+    if size is None:
+        return [history.nt_lines(g)]
+    parent: dict[BNode, BNode] = {}
+
+    def root(b: BNode) -> BNode:
+        while parent.setdefault(b, b) != b:
+            parent[b] = parent[parent[b]]
+            b = parent[b]
+        return b
+
+    for s, _, o in g:
+        if isinstance(s, BNode) and isinstance(o, BNode):
+            a, b = root(s), root(o)
+            if a != b:
+                parent[a] = b
+    groups: dict[Node, list[str]] = {}
+    plain: list[str] = []
+    for t in g:
+        line = f"{t[0].n3()} {t[1].n3()} {t[2].n3()} ."
+        node = t[0] if isinstance(t[0], BNode) else t[2] if isinstance(t[2], BNode) else None
+        if node is None:
+            plain.append(line)
+        else:
+            groups.setdefault(root(node), []).append(line)
+    batches: list[list[str]] = []
+    current: list[str] = []
+    # in N-Triples order, so the requests of a commit are the same every time
+    for group in sorted([*(sorted(g) for g in groups.values()), *([x] for x in plain)]):
+        if current and len(current) + len(group) > size:
+            batches.append(current)
+            current = []
+        current += group
+    if current:
+        batches.append(current)
+    return batches
 
 
 def _now() -> str:

@@ -4,6 +4,7 @@ one is visible through the other at once, and concurrent writes through both los
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,10 +20,9 @@ from tests.support.kbserve import KbServe, start_kb_serve
 BASE = "http://kb-front-ends.test/"
 ROOT = Path(__file__).resolve().parent.parent
 CLUSTER = (ROOT / "data/clusters/west-vlaanderen-blauwe-energie.ttl").read_bytes()
-# Virtuoso 7 stores an integral xsd:decimal ("735400") as xsd:integer, so a graph holding one
-# fails the shapes when it is read back for an append (a known gap, see README "Remote
-# stores"); the concurrency test appends to a copy whose amounts have cents.
-WITH_CENTS = re.sub(rb'"([0-9]+)"\^\^xsd:decimal', rb'"\1.50"^^xsd:decimal', CLUSTER)
+# whole-euro amounts ("735400"^^xsd:decimal), which Virtuoso would hand back as integers
+# unless written as "735400.0" (README "Remote stores"): appends to this graph must pass
+assert re.search(rb'"[0-9]+"\^\^xsd:decimal', CLUSTER)
 CLU = f"{BASE}id/cluster/west-vlaanderen-blauwe-energie"
 ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
 
@@ -42,10 +42,14 @@ def front_ends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[KbSer
         "store_user": "dba",
         "store_password": server.password,
     }
-    shared = folder / "shared"  # tokens, audit log and writer lock: shared on one host
-    one = start_kb_serve(folder / "one", settings, store=shared)
-    two = start_kb_serve(folder / "two", settings, store=shared)
-    token = TokenStore(shared / "clusterkb-tokens.json").create("front ends", role="admin")
+    # as on two hosts: each front end its own folder (writer lock file, audit log), the same
+    # token file copied to both; only the store's journal lease orders their writes
+    hosts = [folder / "host-one", folder / "host-two"]
+    token = TokenStore(hosts[0] / "clusterkb-tokens.json").create("front ends", role="admin")
+    hosts[1].mkdir(parents=True)
+    shutil.copy(hosts[0] / "clusterkb-tokens.json", hosts[1] / "clusterkb-tokens.json")
+    one = start_kb_serve(folder / "one", settings, store=hosts[0])
+    two = start_kb_serve(folder / "two", settings, store=hosts[1])
     try:
         yield one, two, token
     finally:
@@ -90,7 +94,7 @@ def test_concurrent_writes_through_both_lose_nothing(
     one, two, token = front_ends
     path = "graphs/clusters/both-at-once"
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/turtle"}
-    r = requests.put(one.url + path, data=WITH_CENTS, headers=headers, timeout=60)
+    r = requests.put(one.url + path, data=CLUSTER, headers=headers, timeout=60)
     assert r.status_code == 201, r.text
     statuses: list[int] = []
     barrier = threading.Barrier(8)
@@ -119,3 +123,37 @@ def test_concurrent_writes_through_both_lose_nothing(
         assert labels == {f"front end write {i}" for i in range(8)}
     versions = requests.get(two.url + path + "?versions", timeout=30).json()["versions"]
     assert [v["version"] for v in versions] == list(range(1, 10))
+
+
+def test_a_replace_race_through_both_has_one_winner(
+    front_ends: tuple[KbServe, KbServe, str],
+) -> None:
+    """Both front ends replace one graph at once with the same If-Match: one wins, the other
+    gets 412 — the check and the write are one step across hosts (the store's writer lease)."""
+    one, two, token = front_ends
+    path = "graphs/clusters/race"
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/turtle"}
+    r = requests.put(one.url + path, data=CLUSTER, headers=headers, timeout=60)
+    assert r.status_code == 201, r.text
+    etag = requests.get(two.url + path, headers={"Accept": "text/turtle"}, timeout=30).headers[
+        "ETag"
+    ]
+    statuses: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def replace(front: KbServe, label: str) -> None:
+        body = CLUSTER + f'\n<{CLU}> <{ALT}> "{label}"@nl .\n'.encode()
+        barrier.wait()
+        resp = requests.put(
+            front.url + path, data=body, headers={**headers, "If-Match": etag}, timeout=120
+        )
+        statuses.append(resp.status_code)
+
+    threads = [threading.Thread(target=replace, args=x) for x in ((one, "one"), (two, "two"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200, 412] or sorted(statuses) == [204, 412], statuses
+    versions = requests.get(one.url + path + "?versions", timeout=30).json()["versions"]
+    assert [v["version"] for v in versions] == [1, 2]

@@ -15,9 +15,15 @@ from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 
 from kb.config import Settings
 from kb.store.http import SparqlHttpStore, StoreResponse
+from kb.store.journal import Journal
 from kb.store.oxigraph import ManagedOxigraph, attach, bulk_load, is_served, remove_orphans
 
+#: Triples per update request to a remote store (Virtuoso 7 refuses an INSERT DATA of more
+#: than about 5,000: "SP030 … memory exhausted"; measured).
+REMOTE_REQUEST_TRIPLES = 1_000
+
 __all__ = [
+    "REMOTE_REQUEST_TRIPLES",
     "ManagedOxigraph",
     "SparqlHttpStore",
     "StoreResponse",
@@ -41,7 +47,7 @@ def remote_store(settings: Settings) -> SparqlHttpStore:
     if settings.store_user:
         cls = HTTPDigestAuth if settings.store_auth == "digest" else HTTPBasicAuth
         auth = cls(settings.store_user, settings.store_password)
-    return SparqlHttpStore(
+    store = SparqlHttpStore(
         settings.store_query_url,
         settings.store_update_url or None,
         settings.store_gsp_url or None,
@@ -51,7 +57,11 @@ def remote_store(settings: Settings) -> SparqlHttpStore:
         version_in_store=bool(settings.store_update_url),
         timeout_param="timeout",  # Virtuoso's per-query limit (ms); other servers ignore it
         canonical_formats=True,
+        atomic_updates=False,  # until probed
+        max_request_triples=REMOTE_REQUEST_TRIPLES,
     )
+    store.journal = Journal(store, lease=settings.store_lease)
+    return store
 
 
 @contextlib.contextmanager

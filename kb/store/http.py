@@ -6,9 +6,10 @@ works against the managed Oxigraph server and against any SPARQL 1.1 server.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -19,12 +20,17 @@ from rdflib import Graph
 
 from kb.errors import QueryRejected, QueryTimeout, StoreError, StoreUnavailable
 from kb.formats import syntax_by_name
+from kb.store.journal import JOURNAL_GRAPH, Journal
 from kb.store.version import Clock, MemoryClock, StoreClock
 
 #: What Oxigraph appends to a result stream when ``--timeout-s`` cancels a running query
 #: (the status line, 200, has already gone out by then).
 _CANCELLED = b"The SPARQL operation has been cancelled"
 _DEFAULT_GRAPH = "default"
+#: An N-Triples line whose object is an integral xsd:decimal.
+_INTEGRAL_DECIMAL = re.compile(
+    r'"([+-]?[0-9]+)"\^\^<(http://www\.w3\.org/2001/XMLSchema#decimal)> \.$'
+)
 
 
 @dataclass
@@ -67,7 +73,10 @@ def iri(value: str) -> str:
 
 
 def _insert_data(
-    graph: str | None, data: bytes | IO[bytes] | Iterable[bytes], content_type: str
+    graph: str | None,
+    data: bytes | IO[bytes] | Iterable[bytes],
+    content_type: str,
+    written: Callable[[Iterable[str]], list[str]],
 ) -> str:
     """``INSERT DATA`` for an RDF document (the graph-store fallback over SPARQL Update)."""
     read = getattr(data, "read", None)
@@ -82,7 +91,7 @@ def _insert_data(
         quads = list(ox.parse(input=body, format=syntax.oxigraph, without_named_graphs=True))
     except SyntaxError as exc:
         raise QueryRejected(f"the store refused the data: {exc}") from None
-    triples = " .\n".join(f"{q.subject} {q.predicate} {q.object}" for q in quads)
+    triples = "\n".join(written(f"{q.subject} {q.predicate} {q.object} ." for q in quads))
     inner = f"GRAPH {iri(graph)} {{ {triples} }}" if graph else triples
     if any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object)):
         # the form every server takes blank nodes in (Virtuoso 7 refuses them in INSERT DATA)
@@ -151,6 +160,8 @@ class SparqlHttpStore:
         version_in_store: bool = False,
         timeout_param: str | None = None,
         canonical_formats: bool = False,
+        atomic_updates: bool = True,
+        max_request_triples: int | None = None,
     ) -> None:
         self.query_url = query_url
         self.update_url = update_url
@@ -164,6 +175,17 @@ class SparqlHttpStore:
         self.timeout_param = timeout_param
         self.canonical_formats = canonical_formats
         self._scoped: tuple[str, list[str]] | None = None  # (data version, graphs)
+        #: Whether one update request is one transaction (probed by check_capabilities);
+        #: if not, commits go through :attr:`journal`.
+        self.atomic_updates = atomic_updates
+        self.journal: Journal | None = None
+        #: The most triples one update request may carry (None: no limit).
+        self.max_request_triples = max_request_triples
+        #: Whether ``"5"^^xsd:decimal`` comes back as an xsd:decimal (probed; Virtuoso 7
+        #: returns an xsd:integer, but keeps ``"5.0"^^xsd:decimal`` a decimal).
+        self.integral_decimals_kept = True
+        self.probe_updates = not atomic_updates
+        self._probed: list[str] | None = None
         self.clock: Clock = (
             StoreClock(self) if version_in_store else clock if clock is not None else MemoryClock()
         )
@@ -242,7 +264,7 @@ class SparqlHttpStore:
     # --- updates -----------------------------------------------------------------------
 
     def update(self, sparql: str) -> None:
-        """Run a SPARQL Update; the store applies it all-or-nothing."""
+        """Run a SPARQL Update request (one transaction where :attr:`atomic_updates`)."""
         if not self.update_url:
             raise StoreError("this store has no update URL configured")
         if isinstance(self.clock, StoreClock):
@@ -335,7 +357,9 @@ class SparqlHttpStore:
         """Replace a graph (all-or-nothing on the store's side)."""
         if not self.gsp_url and self.update_url:
             target = f"GRAPH {iri(graph)}" if graph else "DEFAULT"
-            self.update(f"DROP SILENT {target} ;\n" + _insert_data(graph, data, content_type))
+            self.update(
+                f"DROP SILENT {target} ;\n" + _insert_data(graph, data, content_type, self.written)
+            )
             return
         self._gsp("PUT", graph, data=data, headers={"Content-Type": content_type})
 
@@ -344,7 +368,7 @@ class SparqlHttpStore:
     ) -> None:
         """Add triples to a graph (all-or-nothing on the store's side)."""
         if not self.gsp_url and self.update_url:
-            self.update(_insert_data(graph, data, content_type))
+            self.update(_insert_data(graph, data, content_type, self.written))
             return
         self._gsp("POST", graph, data=data, headers={"Content-Type": content_type})
 
@@ -389,6 +413,70 @@ class SparqlHttpStore:
             "ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }", union_default_graph=False
         )
 
+    def written(self, lines: Iterable[str]) -> list[str]:
+        """N-Triples lines in the form this store keeps their datatypes in."""
+        if self.integral_decimals_kept:
+            return list(lines)
+        return [_INTEGRAL_DECIMAL.sub(r'"\1.0"^^<\2> .', line) for line in lines]
+
+    def prepare_writes(self) -> list[str]:
+        """Probe the server's update behaviour once (see :meth:`_probe_updates`) and undo
+        unfinished commits of writers that died; the probe's findings as log lines."""
+        if self._probed is not None:
+            return self._probed
+        notes = self._probe_updates() if self.probe_updates else []
+        if self.journal is not None and not self.atomic_updates:
+            self.journal.recover()
+        self._probed = notes
+        return notes
+
+    def _probe_updates(self) -> list[str]:
+        """Probe how the server applies updates: whether a request whose last operation fails
+        leaves its first one applied, and whether an integral xsd:decimal stays a decimal."""
+        probe, exists = "urn:x-clusterkb:probe", "urn:x-clusterkb:probe-exists"
+        notes = []
+        try:
+            self.raw_update(f"DROP SILENT GRAPH <{probe}> ; CREATE SILENT GRAPH <{exists}>")
+            atomic: bool | None = None
+            try:
+                self.raw_update(
+                    f"INSERT DATA {{ GRAPH <{probe}> {{ <{probe}> <{probe}> <{probe}> }} }} ;\n"
+                    f"CREATE GRAPH <{exists}>"
+                )
+            except StoreError:
+                atomic = not self.ask(
+                    f"ASK {{ GRAPH <{probe}> {{ ?s ?p ?o }} }}", union_default_graph=False
+                )
+            self.raw_update(
+                f"DROP SILENT GRAPH <{probe}> ; INSERT DATA {{ GRAPH <{probe}> {{ <{probe}> "
+                f'<{probe}> "1"^^<http://www.w3.org/2001/XMLSchema#decimal> }} }}'
+            )
+            rows = self.select(
+                f"SELECT (DATATYPE(?o) AS ?d) WHERE {{ GRAPH <{probe}> {{ ?s ?p ?o }} }}",
+                union_default_graph=False,
+            )
+            kept = bool(rows) and rows[0]["d"]["value"].endswith("#decimal")
+        finally:
+            with contextlib.suppress(StoreError):
+                self.raw_update(f"DROP SILENT GRAPH <{probe}> ; DROP SILENT GRAPH <{exists}>")
+        self.atomic_updates = bool(atomic)
+        if atomic:
+            notes.append("store: an update request is one transaction: a commit is one request")
+        else:
+            why = "is applied operation by operation" if atomic is False else "may not be atomic"
+            notes.append(
+                f"store: an update request {why} (probed): commits go through the rollback "
+                f"journal in <{JOURNAL_GRAPH}>, in requests of at most "
+                f"{self.max_request_triples or 'any number of'} triples"
+            )
+        self.integral_decimals_kept = kept
+        if not kept:
+            notes.append(
+                'store: "5"^^xsd:decimal comes back as an xsd:integer (probed): ClusterKB '
+                'writes integral decimals as "5.0"'
+            )
+        return notes
+
     def check_capabilities(self) -> list[str]:
         """Probe the server at start-up; raise if it cannot serve queries, and say what is
         missing and how ClusterKB degrades (returned as lines for the log)."""
@@ -400,6 +488,7 @@ class SparqlHttpStore:
         else:
             self.clock.current()  # creates the version record: proves updates are accepted
             notes.append(f"store: SPARQL Update at {self.update_url}")
+            notes += self.prepare_writes()
         if self.gsp_url:
             if self._gsp_works():
                 notes.append(f"store: Graph Store Protocol at {self.gsp_url}")
