@@ -6,12 +6,13 @@ datatypes kept, and two writers with separate lock files (as on two hosts)."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,11 +24,12 @@ from kb.auth import Principal
 from kb.config import Settings, load_settings
 from kb.errors import QueryRejected, StoreError
 from kb.store import SparqlHttpStore, remote_store
-from kb.store.journal import JOURNAL_GRAPH
+from kb.store.journal import JOURNAL_GRAPH, J, Journal, StoreBusy
 from kb.submit import Change, Payload, PreconditionFailed, Writer
 from tests.test_backends import oxigraph_server, virtuoso_server  # noqa: F401  (fixtures)
 
 ADMIN = Principal("admin", "Admin", "admin")
+_ids = itertools.count()
 E = "http://e.test/"
 
 
@@ -302,3 +304,101 @@ def test_a_writer_that_dies_mid_commit_is_undone_by_the_next(
     w.store.prepare_writes()
     assert _state(w, graph) == before
     assert _journal_entries(w.store) == 0
+
+
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def clients(request: pytest.FixtureRequest) -> Iterator[tuple[str, Callable[[], SparqlHttpStore]]]:
+    """A fresh base IRI and a way to open independent clients of one store."""
+    base = f"http://kb-lease-{request.param}-{next(_ids)}.test/"
+    made: list[SparqlHttpStore] = []
+    if request.param == "oxigraph":
+        server = request.getfixturevalue("oxigraph_server")
+
+        def make() -> SparqlHttpStore:
+            made.append(server.client())
+            return made[-1]
+    else:
+        settings = _settings(Path("/nonexistent"), base, request.getfixturevalue("virtuoso_server"))
+
+        def make() -> SparqlHttpStore:
+            made.append(remote_store(settings))
+            return made[-1]
+
+    yield base, make
+    made[0].raw_update(f"DROP SILENT GRAPH <{JOURNAL_GRAPH}> ; DROP SILENT GRAPH <{base}graph/c>")
+    for c in made:
+        c.close()
+
+
+def test_the_lease_excludes_writers_on_other_clients(
+    clients: tuple[str, Callable[[], SparqlHttpStore]],
+) -> None:
+    """Six writers, each with its own client and journal (as six hosts), each reading a
+    counter and writing it back plus one, three times: no increment is lost."""
+    base, make = clients
+    graph, counter = f"{base}graph/c", f"<{base}id/counter>"
+    make().update(f"INSERT DATA {{ GRAPH <{graph}> {{ {counter} <{E}n> 0 }} }}")
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        store = make()
+        journal = Journal(store, lease=10, wait=120)
+        try:
+            for _ in range(3):
+                with journal.held():
+                    n = int(
+                        store.raw_select_one(
+                            f"SELECT ?n WHERE {{ GRAPH <{graph}> {{ {counter} <{E}n> ?n }} }}"
+                        )
+                        or -1
+                    )
+                    store.update(
+                        f"DELETE DATA {{ GRAPH <{graph}> {{ {counter} <{E}n> {n} }} }} ; "
+                        f"INSERT DATA {{ GRAPH <{graph}> {{ {counter} <{E}n> {n + 1} }} }}"
+                    )
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    check = make()
+    assert (
+        check.raw_select_one(f"SELECT ?n WHERE {{ GRAPH <{graph}> {{ {counter} <{E}n> ?n }} }}")
+        == "18"
+    )
+    assert _journal_entries(check) == 0
+
+
+def test_an_unfinished_commit_of_another_host_is_undone_once_its_lease_expires(
+    clients: tuple[str, Callable[[], SparqlHttpStore]],
+) -> None:
+    base, make = clients
+    store = make()
+    graph, entry = f"{base}graph/c", f"urn:x-clusterkb:journal/elsewhere-{next(_ids)}"
+    undo = f"INSERT DATA {{ GRAPH <{graph}> {{ <{E}restored> <{E}p> 1 }} }}"
+    store.raw_update(
+        f"INSERT {{ GRAPH <{JOURNAL_GRAPH}> {{ <{entry}> a <{J}Entry> ; <{J}holder> "
+        f'"another-host.example 4242" ; <{J}started> ?n ; <{J}ready> true . '
+        f"<{entry}/undo/0> <{J}entry> <{entry}> ; <{J}n> 0 ; <{J}text> {Literal(undo).n3()} }} }}"
+        f" WHERE {{ BIND(NOW() AS ?n) }}"
+    )
+    journal = Journal(make(), lease=2, wait=30)
+    with journal.held():
+        # we hold the lease only after the other host's entry expired and was undone
+        assert store.ask(
+            f"ASK {{ GRAPH <{graph}> {{ <{E}restored> <{E}p> 1 }} }}", union_default_graph=False
+        )
+    assert _journal_entries(store) == 0
+
+    # a live entry of another host is waited for, not undone: past `wait`, 503
+    store.raw_update(
+        f"INSERT {{ GRAPH <{JOURNAL_GRAPH}> {{ <{entry}> a <{J}Entry> ; <{J}holder> "
+        f'"another-host.example 4242" ; <{J}started> ?n }} }} WHERE {{ BIND(NOW() AS ?n) }}'
+    )
+    busy = Journal(make(), lease=60, wait=1)
+    with pytest.raises(StoreBusy, match=r"another-host\.example 4242"), busy.held():
+        pass

@@ -81,6 +81,7 @@ class Journal:
         self._renewed = 0.0
         self._lost = False
         self._stop = threading.Event()
+        self._mutex = threading.Lock()
         self._heartbeat: threading.Thread | None = None
 
     # --- the lease -----------------------------------------------------------------------
@@ -88,11 +89,12 @@ class Journal:
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
         """Hold the writer lease for the block (not re-entrant: the caller nests)."""
-        self._acquire()
-        try:
-            yield
-        finally:
-            self._release()
+        with self._mutex:  # one lease per journal object, whichever thread asks
+            self._acquire()
+            try:
+                yield
+            finally:
+                self._release()
 
     def _acquire(self) -> None:
         entry = f"urn:x-clusterkb:journal/{uuid.uuid4()}"
