@@ -21,7 +21,8 @@ property paths, ORDER BY + LIMIT, DISTINCT, CONSTRUCT, ASK) against, one after t
   as a warning;
 * ``rdflib-endpoint`` — ``rdflib-endpoint serve`` (``pip install -e '.[bench]'``).
 
-Sequential: each query ``--repeat`` times (after one untimed run), p50/p99 per query.
+Sequential: each query ``--repeat`` times (after one untimed run), p50/p99 per query; raw
+Virtuoso and ``kb-virtuoso`` share one engine and are timed turn about, query by query.
 Concurrent: ``--clients`` threads each run the mix ``--mixes`` times in their own shuffled
 order; queries per second. rdflib-endpoint, far slower, gets ``--slow-repeat`` runs and one mix
 per client. Raw Oxigraph runs first, after two untimed passes that let the freshly bulk-loaded
@@ -32,8 +33,9 @@ Every request is a GET with ``query=``, an ``Accept`` header and ``Accept-Encodi
 (asked for gzip, Virtuoso compresses and closes the connection after every answer; no other
 target compresses), read to the end. Prints the table and the ratios the issue asks for,
 among them ``kb-virtuoso`` mix time / ``virtuoso`` mix time (goal <= 1.10: what the ClusterKB
-front end costs on top of a remote store). ``--skip`` takes any of ``virtuoso``,
-``kb-virtuoso`` and ``rdflib-endpoint``. Needs only loopback.
+front end costs on top of a remote store). ``--skip`` takes any of the target names
+(``oxigraph``, ``oxigraph-union``, ``kb-cold``, ``kb-warm``, ``virtuoso``, ``kb-virtuoso``,
+``rdflib-endpoint``). Needs only loopback.
 """
 
 from __future__ import annotations
@@ -199,6 +201,20 @@ def sequential(target: Target, repeat: int) -> dict[str, list[float]]:
     return out
 
 
+def interleaved(targets: list[Target], repeat: int) -> dict[str, dict[str, list[float]]]:
+    """``sequential`` for targets on one engine, run turn about (each query on each target in
+    turn, the order reversed every round), so a drift of the shared engine or machine — a
+    checkpoint, another process — falls on all of them alike."""
+    out: dict[str, dict[str, list[float]]] = {t.name: {} for t in targets}
+    for name in MIX:
+        for t in targets:
+            t.run(name)  # warm-up
+        for r in range(repeat):
+            for t in targets if r % 2 == 0 else targets[::-1]:
+                out[t.name].setdefault(name, []).append(t.run(name))
+    return out
+
+
 def concurrent(target: Target, clients: int, mixes: int) -> float:
     errors: list[str] = []
 
@@ -306,7 +322,8 @@ def main() -> None:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated targets to leave out: virtuoso, kb-virtuoso, rdflib-endpoint",
+        help="comma-separated targets to leave out: oxigraph, oxigraph-union, kb-cold, "
+        "kb-warm, virtuoso, kb-virtuoso, rdflib-endpoint",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
@@ -358,17 +375,22 @@ def main() -> None:
             "--timeout-s",
             "300",
         ]
-        with process(ox_args, work / "oxigraph.log") as proc:
-            wait_http(f"http://127.0.0.1:{port}/", proc)
-            raw = Target("oxigraph", f"http://127.0.0.1:{port}/query")
-            for _ in range(2):  # let the store settle after the bulk load (compactions)
-                for name in MIX:
-                    raw.run(name)
-            measure(raw)
-            # The same requests ClusterKB sends: the default graph as the union of all graphs.
-            measure(Target("oxigraph-union", raw.url, {"union-default-graph": ""}))
+        if {"oxigraph", "oxigraph-union"} - skip:
+            with process(ox_args, work / "oxigraph.log") as proc:
+                wait_http(f"http://127.0.0.1:{port}/", proc)
+                raw = Target("oxigraph", f"http://127.0.0.1:{port}/query")
+                for _ in range(2):  # let the store settle after the bulk load (compactions)
+                    for name in MIX:
+                        raw.run(name)
+                if "oxigraph" not in skip:
+                    measure(raw)
+                if "oxigraph-union" not in skip:
+                    # The same requests ClusterKB sends: the default graph as the union.
+                    measure(Target("oxigraph-union", raw.url, {"union-default-graph": ""}))
 
         for cache in (False, True):
+            if ("kb-warm" if cache else "kb-cold") in skip:
+                continue
             with kb_serve(work, store, cache)() as target:  # type: ignore[attr-defined]
                 measure(target, fill=cache)
 
@@ -389,9 +411,13 @@ def main() -> None:
                 if "kb-virtuoso" in on_virtuoso:
                     with kb_serve_remote(work, v) as kb_v:
                         compare_sizes(raw_v, kb_v)
-                        if "virtuoso" in on_virtuoso:
-                            measure(raw_v)
-                        measure(kb_v)
+                        pair = [raw_v, kb_v] if "virtuoso" in on_virtuoso else [kb_v]
+                        t = time.perf_counter()
+                        seq.update(interleaved(pair, args.repeat))
+                        for target in pair:
+                            qps[target.name] = concurrent(target, args.clients, args.mixes)
+                        took = time.perf_counter() - t
+                        print(f"  virtuoso, kb-virtuoso: done in {took:.0f} s", flush=True)
                 else:
                     measure(raw_v)
             finally:

@@ -354,6 +354,9 @@ def serve(host: str | None, port: int | None, store: Path | None, base: str | No
             threads=settings.threads,
             ident="ClusterKB",
             clear_untrusted_proxy_headers=True,
+            # a result up to 16 MB is sent from memory (waitress spills anything over 1 MB to
+            # a temporary file by default: +15 ms for a 1.25 MB answer; measured)
+            outbuf_overflow=16 << 20,
         )
     finally:
         service.stop()

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+import orjson
 import pyoxigraph as ox
 
 from kb.errors import StoreError, UnsupportedFormat
@@ -149,6 +150,10 @@ def store_syntax(client: ResultSyntax, *, canonical: bool = False) -> ResultSynt
     return client
 
 
+#: The largest SPARQL JSON answer read whole and counted with orjson (see cap_result).
+JSON_FAST_BYTES = 8 << 20
+
+
 @dataclass
 class CappedResult:
     body: bytes
@@ -189,6 +194,22 @@ def cap_result(
     prefixes: dict[str, str] | None = None,
 ) -> CappedResult:
     """Read the store's result (in ``got``) and return it in ``want``, cut at ``max_rows``."""
+    if got == want and got.name == "json":
+        # SPARQL JSON passed through: a whole answer up to JSON_FAST_BYTES is counted with
+        # orjson; a longer one is read as a stream and cut, like every other format.
+        head: list[bytes] = []
+        size = 0
+        for chunk in chunks:
+            head.append(chunk)
+            size += len(chunk)
+            if size > JSON_FAST_BYTES:
+                chunks = itertools.chain(head, chunks)
+                break
+        else:
+            try:
+                return _cap_json(b"".join(head), max_rows)
+            except SyntaxError as exc:
+                raise StoreError(f"the store sent a result that cannot be read: {exc}") from None
     reader = _Reader(chunks)
     stream = io.BufferedReader(reader, 65536)
     try:
@@ -245,6 +266,26 @@ def _cap_solutions(
     rows = rows[:max_rows]
     table = [[row[v] for v in variables] for row in rows]
     return CappedResult(b"".join(write_solutions(variables, table, want)), len(rows), truncated)
+
+
+def _cap_json(body: bytes, max_rows: int) -> CappedResult:
+    """SPARQL JSON passed through: counted with orjson (less than half the time of a parse
+    into terms), and cut, when it must be, as JSON."""
+    try:
+        doc = orjson.loads(body)
+        if "boolean" in doc:
+            if not isinstance(doc["boolean"], bool):
+                raise ValueError("'boolean' is not true or false")
+            return CappedResult(body, None, False)
+        rows = doc["results"]["bindings"]
+        if not isinstance(rows, list) or not isinstance(doc["head"]["vars"], list):
+            raise ValueError("'results.bindings' or 'head.vars' is not a list")
+    except (orjson.JSONDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise SyntaxError(f"not SPARQL JSON results: {exc}") from None
+    if len(rows) <= max_rows:
+        return CappedResult(body, len(rows), False)
+    doc["results"]["bindings"] = rows[:max_rows]
+    return CappedResult(orjson.dumps(doc), max_rows, True)
 
 
 # --- writers for solutions (W3C SPARQL 1.1 Query Results JSON, XML, CSV and TSV) -------------

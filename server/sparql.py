@@ -183,8 +183,11 @@ def run(req: ProtocolRequest) -> Response:
     want = _negotiate(syntaxes(kind_of(checked.form)), req.format)
     store = service.store
     cache = result_cache()
+    # read before the query runs (see kb.cache), and only for the cache: on a remote store
+    # each read is a round trip
+    version = store.data_version if cache.enabled else None
     key = (
-        store.data_version,  # read before the query runs: see kb.cache
+        version,
         checked.text,
         req.default_graphs,
         req.named_graphs,
@@ -196,7 +199,7 @@ def run(req: ProtocolRequest) -> Response:
         return _respond(hit, "HIT", settings.max_rows)
     got = store_syntax(want, canonical=store.canonical_formats)
     try:
-        result = _query(store, checked.text, got, req, checked.has_dataset)
+        result = _query(store, checked.text, got, req, checked.has_dataset, version)
     except QueryTimeout:
         # The store did not even start answering within its own limit (+5 s): it did not stop
         # the query, which would go on holding a core. Stop it the hard way.
@@ -219,7 +222,12 @@ def run(req: ProtocolRequest) -> Response:
 
 
 def _query(
-    store: SparqlHttpStore, text: str, got: ResultSyntax, req: ProtocolRequest, own_dataset: bool
+    store: SparqlHttpStore,
+    text: str,
+    got: ResultSyntax,
+    req: ProtocolRequest,
+    own_dataset: bool,
+    version: str | None,
 ) -> StoreResponse:
     return store.query(
         text,
@@ -229,6 +237,7 @@ def _query(
         # A dataset (the protocol's or the query's FROM) replaces the union default graph
         # (Oxigraph refuses both at once, and ignores FROM when asked for the union).
         union_default_graph=not (req.default_graphs or req.named_graphs or own_dataset),
+        data_version=version,
     )
 
 

@@ -264,3 +264,18 @@ def test_the_time_limit_is_enforced_on_both_backends(scoped: tuple[SparqlHttpSto
     with pytest.raises(QueryTimeout):
         store.query(heavy, timeout=2).read()
     assert store.count(g) == 80  # and the store answers the next request
+
+
+def test_a_query_url_behind_digest_authentication_is_answered(
+    virtuoso_server: virtuoso.Virtuoso,
+) -> None:
+    """Queries go through a plain urllib3 pool without credentials; a query URL that asks for
+    digest authentication (Virtuoso's /sparql-auth) gets them through requests instead."""
+    base = f"http://kb{next(_ids)}.test/"
+    store = virtuoso_store(virtuoso_server, base)
+    store.query_url = store.update_url or ""
+    store.update(f"INSERT DATA {{ GRAPH <{base}graph/a> {{ <http://e/a> <http://e/p> 1 }} }}")
+    assert store.count(f"{base}graph/a") == 1
+    assert store._query_challenged
+    store.delete_graph(f"{base}graph/a")
+    store.close()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+from collections.abc import Iterator
 
 import pyoxigraph as ox
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kb.errors import StoreError
 from kb.results import by_format_name, cap_result, write_solutions
 
 VARS = ["a", "b"]
@@ -62,3 +65,36 @@ def test_cap_graph() -> None:
     assert capped.truncated and capped.rows == 4
     assert len(list(ox.parse(capped.body, format=ox.RdfFormat.TURTLE))) == 4
     assert b"@prefix e:" in capped.body
+
+
+def test_cap_json_cut_stays_valid_and_long_answers_are_streamed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The orjson path: a cut answer parses back with the first rows; an answer longer than
+    JSON_FAST_BYTES takes the streaming path and is cut there (not read whole)."""
+    json_fmt = by_format_name("json", "solutions")
+    rows = [[ox.Literal(str(i)), None] for i in range(500)]
+    body = b"".join(write_solutions(VARS, rows, json_fmt))
+    cut = cap_result(iter([body]), got=json_fmt, want=json_fmt, max_rows=7)
+    parsed = ox.parse_query_results(cut.body, format=ox.QueryResultsFormat.JSON)
+    assert [[r[v] for v in VARS] for r in parsed] == rows[:7]  # type: ignore[union-attr]
+    monkeypatch.setattr("kb.results.JSON_FAST_BYTES", 1000)
+    pulled: list[int] = []
+
+    def endless() -> Iterator[bytes]:
+        yield body[: body.index(b"[", body.index(b"bindings")) + 1]
+        for i in itertools.count():
+            pulled.append(i)
+            yield b'{"a": {"type": "literal", "value": "x"}},'
+
+    streamed = cap_result(endless(), got=json_fmt, want=json_fmt, max_rows=5)
+    assert streamed.truncated and streamed.rows == 5 and len(pulled) < 1000
+
+
+@pytest.mark.parametrize(
+    "bad", [b"{", b'{"head": {"vars": []}, "results": {}}', b'{"boolean": "yes"}', b"[1]"]
+)
+def test_cap_json_refuses_what_is_not_sparql_json(bad: bytes) -> None:
+    json_fmt = by_format_name("json", "solutions")
+    with pytest.raises(StoreError, match="cannot be read"):
+        cap_result(iter([bad]), got=json_fmt, want=json_fmt, max_rows=5)
