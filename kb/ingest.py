@@ -36,7 +36,7 @@ Progress = Callable[[Path, str], contextlib.AbstractContextManager[IO[bytes]]]
 
 
 #: Triples per SPARQL Update request when loading through a running server (Virtuoso 7 refuses
-#: an INSERT DATA of more than about 5,000 triples; measured).
+#: an INSERT DATA of more than about 2,000 short triples; measured).
 HTTP_BATCH = REMOTE_REQUEST_TRIPLES
 
 

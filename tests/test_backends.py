@@ -279,3 +279,34 @@ def test_a_query_url_behind_digest_authentication_is_answered(
     assert store._query_challenged
     store.delete_graph(f"{base}graph/a")
     store.close()
+
+
+def test_an_unread_answer_does_not_spoil_the_next_query(
+    scoped: tuple[SparqlHttpStore, str],
+) -> None:
+    store, base = scoped
+    g = f"{base}graph/a"
+    for part in range(2):
+        triples = " ".join(f"<http://e/{i}> <http://e/p> {i} ." for i in range(part, 2000, 2))
+        store.update(f"INSERT DATA {{ GRAPH <{g}> {{ {triples} }} }}")
+    for _ in range(3):
+        store.query("SELECT * WHERE { ?s ?p ?o }").close()  # dropped unread
+        assert store.count(g) == 2000
+
+
+def test_a_graph_another_client_creates_is_in_the_union_at_once(
+    scoped: tuple[SparqlHttpStore, str], request: pytest.FixtureRequest
+) -> None:
+    """The graphs in scope are cached per data version and checked while a query runs: a
+    graph written through another client (another front end) is in the next answer."""
+    store, base = scoped
+    store.update(f"INSERT DATA {{ GRAPH <{base}graph/a> {{ <http://e/a> <http://e/p> 1 }} }}")
+    ask = "ASK { <http://e/b> <http://e/p> 2 }"
+    assert not store.ask(ask)
+    assert not store.ask(ask)  # now from the cached scope
+    if isinstance(store.clock, StoreClock):  # Virtuoso: another client, as another front end
+        other = virtuoso_store(request.getfixturevalue("virtuoso_server"), base)
+    else:
+        other = store
+    other.update(f"INSERT DATA {{ GRAPH <{base}graph/b> {{ <http://e/b> <http://e/p> 2 }} }}")
+    assert store.ask(ask)

@@ -19,7 +19,7 @@ from kb.store.journal import Journal
 from kb.store.oxigraph import ManagedOxigraph, attach, bulk_load, is_served, remove_orphans
 
 #: Triples per update request to a remote store (Virtuoso 7 refuses an INSERT DATA of more
-#: than about 5,000: "SP030 … memory exhausted"; measured).
+#: than about 2,000 short triples: "SP031 … exceeded 10000 lines of code"; measured).
 REMOTE_REQUEST_TRIPLES = 1_000
 
 __all__ = [

@@ -72,17 +72,24 @@ class _Reply:
 
     def __init__(self, response: urllib3.BaseHTTPResponse) -> None:
         self._r = response
+        self._done = False
         self.status_code = response.status
         self.headers = response.headers
 
     @property
     def text(self) -> str:
-        return self._r.read().decode("utf-8", errors="replace")
+        body = self._r.read()
+        self._done = True
+        return body.decode("utf-8", errors="replace")
 
     def iter_content(self, chunk_size: int) -> Iterator[bytes]:
-        return self._r.stream(chunk_size)
+        yield from self._r.stream(chunk_size)
+        self._done = True
 
     def close(self) -> None:
+        if not self._done:
+            # unread answer left on the connection: drop it, never hand it to the next query
+            self._r.close()
         self._r.release_conn()
 
 
@@ -624,6 +631,10 @@ class SparqlHttpStore:
                         redirect=False,
                     )
                 )
+            except urllib3.exceptions.NewConnectionError as exc:  # a ConnectTimeoutError too
+                raise StoreUnavailable(
+                    f"cannot reach the store at {self.query_url}: {exc}"
+                ) from exc
             except urllib3.exceptions.TimeoutError as exc:
                 raise QueryTimeout(f"the store did not answer in time ({exc})") from exc
             except urllib3.exceptions.HTTPError as exc:

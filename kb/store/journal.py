@@ -3,7 +3,7 @@
 Oxigraph runs a multi-operation SPARQL Update request as one transaction, so a commit that is
 one request lands whole or not at all. Virtuoso 7 runs such a request operation by operation
 (measured: a failing last operation leaves the earlier ones applied), refuses an ``INSERT DATA``
-of more than about 5,000 triples and a string over 10 MB — so a large commit must be several
+of more than about 2,000 triples and a string over 10 MB — so a large commit must be several
 requests anyway. On such stores every commit goes through this journal, kept in the store
 itself (graph ``urn:x-clusterkb:journal``, outside the public dataset), so it holds for any
 number of front ends on any number of hosts:
