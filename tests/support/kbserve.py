@@ -79,4 +79,5 @@ def start_kb_serve(
             raise RuntimeError(f"kb serve exited: {log.read_text()}")
         time.sleep(0.1)
     proc.kill()
+    proc.wait()
     raise RuntimeError(f"kb serve did not start: {log.read_text()}")
