@@ -280,7 +280,12 @@ class SparqlHttpStore:
             seen = self._scoped
             check = self._pool().submit(lambda: self.data_version)
             response = send(seen[1])
-            if check.result() != seen[0]:
+            try:
+                current = check.result()
+            except BaseException:
+                response.close()
+                raise
+            if current != seen[0]:
                 response.close()
                 response = send(self._scope_graphs())
         if response.status_code == 400:
