@@ -34,27 +34,28 @@ def front_ends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[KbSer
     folder = tmp_path_factory.mktemp("front-ends")
     server = virtuoso.Virtuoso(folder / "virtuoso", timeout_s=30)
     server.start()
-    settings = {
-        "base": BASE,
-        "store_query_url": server.sparql_url,
-        "store_update_url": f"http://127.0.0.1:{server.http_port}/sparql-auth",
-        "store_gsp_url": f"http://127.0.0.1:{server.http_port}/sparql-graph-crud-auth",
-        "store_user": "dba",
-        "store_password": server.password,
-    }
-    # as on two hosts: each front end its own folder (writer lock file, audit log), the same
-    # token file copied to both; only the store's journal lease orders their writes
-    hosts = [folder / "host-one", folder / "host-two"]
-    token = TokenStore(hosts[0] / "clusterkb-tokens.json").create("front ends", role="admin")
-    hosts[1].mkdir(parents=True)
-    shutil.copy(hosts[0] / "clusterkb-tokens.json", hosts[1] / "clusterkb-tokens.json")
-    one = start_kb_serve(folder / "one", settings, store=hosts[0])
-    two = start_kb_serve(folder / "two", settings, store=hosts[1])
-    try:
-        yield one, two, token
+    fronts: list[KbServe] = []
+    try:  # the private Virtuoso stops even when a front end fails to start
+        settings = {
+            "base": BASE,
+            "store_query_url": server.sparql_url,
+            "store_update_url": f"http://127.0.0.1:{server.http_port}/sparql-auth",
+            "store_gsp_url": f"http://127.0.0.1:{server.http_port}/sparql-graph-crud-auth",
+            "store_user": "dba",
+            "store_password": server.password,
+        }
+        # as on two hosts: each front end its own folder (writer lock file, audit log), the same
+        # token file copied to both; only the store's journal lease orders their writes
+        hosts = [folder / "host-one", folder / "host-two"]
+        token = TokenStore(hosts[0] / "clusterkb-tokens.json").create("front ends", role="admin")
+        hosts[1].mkdir(parents=True)
+        shutil.copy(hosts[0] / "clusterkb-tokens.json", hosts[1] / "clusterkb-tokens.json")
+        fronts.append(start_kb_serve(folder / "one", settings, store=hosts[0]))
+        fronts.append(start_kb_serve(folder / "two", settings, store=hosts[1]))
+        yield fronts[0], fronts[1], token
     finally:
-        one.stop()
-        two.stop()
+        for front in fronts:
+            front.stop()
         server.stop()
 
 
