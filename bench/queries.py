@@ -59,6 +59,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from kb import processes
 from tests.support import virtuoso as vt
 from tests.support.kbserve import free_port
 
@@ -263,12 +264,7 @@ def process(
     try:
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        processes.stop(proc, 30)
 
 
 def kb_serve(work: Path, store: Path, cache: bool) -> Callable[[], Iterator[Target]]:

@@ -318,12 +318,9 @@ class Writer:
             self._held.depth = 1
             try:
                 self.store.prepare_writes()
-                if self.journaled:
-                    assert self.store.journal is not None
-                    # across hosts: the lease in the store's journal
-                    with self.store.journal.held():
-                        yield
-                else:
+                journal = self.store.journal if self.journaled else None
+                # across hosts: the lease in the store's journal
+                with journal.held() if journal is not None else contextlib.nullcontext():
                     yield
             finally:
                 self._held.depth = 0

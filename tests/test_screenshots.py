@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.support import chromium
 from tests.support.kbserve import KbServe as LiveServer
 
 ARTEFACTS = Path(__file__).parent / "artefacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = chromium.CHROMIUM
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -30,22 +30,13 @@ def test_screenshot(live_server: LiveServer, tmp_path: Path, name: str, path: st
     ARTEFACTS.mkdir(exist_ok=True)
     target = ARTEFACTS / f"{name}.png"
     target.unlink(missing_ok=True)
-    assert CHROMIUM is not None
     subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
+        chromium.command(
+            tmp_path / "profile",
             f"--screenshot={target}",
             "--window-size=1280,1600",
             live_server.url + path,
-        ],
+        ),
         check=True,
         capture_output=True,
         timeout=120,

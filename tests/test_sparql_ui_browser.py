@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,9 +16,11 @@ from typing import Any
 import pytest
 import requests
 
+from kb import processes
+from tests.support import chromium
 from tests.support.kbserve import KbServe as LiveServer
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = chromium.CHROMIUM
 ARTEFACTS = Path(__file__).parent / "artefacts"
 
 pytestmark = pytest.mark.skipif(
@@ -70,22 +71,14 @@ class Page:
 def page(tmp_path: Path) -> Iterator[Page]:
     profile = tmp_path / "chromium-profile"
     proc = subprocess.Popen(
-        [
-            str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+        chromium.command(
+            profile,
             "--disable-dev-shm-usage",
-            f"--user-data-dir={profile}",
             "--remote-debugging-address=127.0.0.1",
             "--remote-debugging-port=0",
             "--window-size=1400,1000",
             "about:blank",
-        ],
+        ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -108,12 +101,7 @@ def page(tmp_path: Path) -> Iterator[Page]:
         finally:
             p.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        processes.stop(proc)
 
 
 def test_example_query_renders_a_table_with_links(live_server: LiveServer, page: Page) -> None:

@@ -238,15 +238,20 @@ class Journal:
         )
 
     def _delete_entry(self, entry: str) -> None:
-        self._clear_undo(entry)
+        """The entry and what is left of its undo, in one request."""
         self.store.raw_update(
+            self._clear_undo_ops(entry) + " ;\n"
             f"DELETE {{ GRAPH {_G} {{ <{entry}> ?p ?o }} }} "
             f"WHERE {{ GRAPH {_G} {{ <{entry}> ?p ?o }} }}"
         )
 
     def _clear_undo(self, entry: str) -> None:
+        self.store.raw_update(self._clear_undo_ops(entry))
+
+    @staticmethod
+    def _clear_undo_ops(entry: str) -> str:
         # the ready mark first: an entry without it is never undone
-        self.store.raw_update(
+        return (
             f"DELETE DATA {{ GRAPH {_G} {{ <{entry}> <{J}ready> true }} }} ;\n"
             f"DELETE {{ GRAPH {_G} {{ ?u ?p ?o }} }} "
             f"WHERE {{ GRAPH {_G} {{ ?u <{J}entry> <{entry}> ; ?p ?o }} }}"

@@ -29,6 +29,7 @@ from typing import IO, Protocol
 
 import pyoxigraph as ox
 
+from kb import processes
 from kb.errors import StoreError, StoreUnavailable
 from kb.store.http import SparqlHttpStore
 from kb.store.version import FileClock
@@ -227,13 +228,8 @@ class ManagedOxigraph:
         self._stop.set()
         with self._lock:
             proc, self._proc = self._proc, None
-        if proc and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        if proc:
+            processes.stop(proc)
         with contextlib.suppress(FileNotFoundError):
             (self.location / STATE_FILE).unlink()
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import requests
 
+from kb import processes
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -28,12 +30,7 @@ class KbServe:
     store: Path
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        processes.stop(self.proc, 15)
 
 
 def kb(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -16,6 +16,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from kb import processes
+
 TEMPLATE = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 DEFAULT_DB = "/var/lib/virtuoso-opensource-7/db/"
 
@@ -143,10 +145,5 @@ class Virtuoso:
     def stop(self) -> None:
         if self.proc is None:
             return
-        self.proc.terminate()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        processes.stop(self.proc, 30)
         self.proc = None
