@@ -63,6 +63,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a writer's lease on a remote store lasts without renewal (renewed every "
         "quarter of it while held); a front end that dies holding it blocks writes this long.",
     ),
+    Setting(
+        "store_freshness",
+        0.25,
+        "Seconds a front end on a remote store may answer queries from its last view of which "
+        "graphs exist (refreshed in the background twice as often); every write through a "
+        "front end waits this long before it answers, so the change is in the next answer of "
+        "every other front end. 0: the store is asked before every query. The same on every "
+        "front end of one store.",
+    ),
     Setting("query_timeout", 30.0, "Seconds a SPARQL query may run before the store stops it."),
     Setting("max_query_bytes", 65536, "Largest SPARQL query text accepted, in bytes."),
     Setting(
@@ -153,6 +162,7 @@ class Settings:
     store_password: str = ""
     store_auth: str = "digest"
     store_lease: float = 30.0
+    store_freshness: float = 0.25
     query_timeout: float = 30.0
     max_query_bytes: int = 65536
     max_query_depth: int = 128
@@ -236,4 +246,12 @@ def load_settings(
         if key in env:
             values[setting.name] = env[key]
     values.update({k.lower(): v for k, v in (overrides or {}).items() if v is not None})
-    return Settings(**_coerce(values))
+    settings = Settings(**_coerce(values))
+    for name in _NOT_NEGATIVE:
+        if (value := getattr(settings, name)) < 0:
+            raise ConfigError(f"setting {name!r} must not be negative, got {value}")
+    return settings
+
+
+#: Durations where a negative value has no meaning.
+_NOT_NEGATIVE = ("store_lease", "store_freshness", "query_timeout", "validation_timeout")

@@ -36,6 +36,10 @@ class Service:
         self._store: SparqlHttpStore | None = None
 
     @property
+    def running(self) -> bool:
+        return self._store is not None
+
+    @property
     def store(self) -> SparqlHttpStore:
         if self._store is None:
             raise StoreError("the knowledge base has not been started")
@@ -56,6 +60,7 @@ class Service:
                     if self._store.is_empty():
                         echo("the store is empty: loading the bundled knowledge base")
                         load_files(bundled_items(s), s, store=self._store)
+                        self._store.settle()
             return
         path = s.store_path
         if _folder_is_empty(path):

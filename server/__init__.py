@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, g
 
 from kb.config import Settings, load_settings
 from kb.service import Service
@@ -41,6 +42,19 @@ def create_app(
     from server import submissions
 
     submissions.init_app(app)  # /submissions, /graphs (Graph Store Protocol), /update
+
+    @app.before_request
+    def _started() -> None:
+        g.kb_started = time.monotonic()
+
+    @app.after_request
+    def _settled(response: Response) -> Response:
+        # a request that wrote answers once every front end's queries see what it wrote
+        started = getattr(g, "kb_started", None)
+        if started is not None and service.running:
+            service.store.settle(since=started)
+        return response
+
     return app
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +29,11 @@ ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
 
 
 @pytest.fixture(scope="module")
-def front_ends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[KbServe, KbServe, str]]:
+def front_ends(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[KbServe, KbServe, str, KbServe]]:
+    """Two front ends as on two hosts, their admin token, and a third without a result cache
+    (its queries take the graphs in scope from its background view)."""
     if not virtuoso.available():
         pytest.skip("virtuoso-opensource is not installed (.ci/run installs it)")
     folder = tmp_path_factory.mktemp("front-ends")
@@ -46,13 +51,15 @@ def front_ends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[KbSer
         }
         # as on two hosts: each front end its own folder (writer lock file, audit log), the same
         # token file copied to both; only the store's journal lease orders their writes
-        hosts = [folder / "host-one", folder / "host-two"]
+        hosts = [folder / "host-one", folder / "host-two", folder / "host-three"]
         token = TokenStore(hosts[0] / "clusterkb-tokens.json").create("front ends", role="admin")
         hosts[1].mkdir(parents=True)
         shutil.copy(hosts[0] / "clusterkb-tokens.json", hosts[1] / "clusterkb-tokens.json")
         fronts.append(start_kb_serve(folder / "one", settings, store=hosts[0]))
         fronts.append(start_kb_serve(folder / "two", settings, store=hosts[1]))
-        yield fronts[0], fronts[1], token
+        uncached = settings | {"cache_bytes": 0}
+        fronts.append(start_kb_serve(folder / "three", uncached, store=hosts[2]))
+        yield fronts[0], fronts[1], token, fronts[2]
     finally:
         for front in fronts:
             front.stop()
@@ -71,9 +78,9 @@ def _count(front: KbServe, graph: str) -> int:
 
 
 def test_a_write_through_one_is_visible_through_the_other_at_once(
-    front_ends: tuple[KbServe, KbServe, str],
+    front_ends: tuple[KbServe, KbServe, str, KbServe],
 ) -> None:
-    one, two, token = front_ends
+    one, two, token, _ = front_ends
     graph = f"{BASE}graph/clusters/seen-by-both"
     before = _count(two, graph)  # also fills two's result cache
     assert before == 0
@@ -89,10 +96,37 @@ def test_a_write_through_one_is_visible_through_the_other_at_once(
     assert _count(two, graph) == expected  # not the cached 0: the data version is shared
 
 
-def test_concurrent_writes_through_both_lose_nothing(
-    front_ends: tuple[KbServe, KbServe, str],
+def test_a_new_graph_through_one_is_in_the_next_union_answer_of_another(
+    front_ends: tuple[KbServe, KbServe, str, KbServe],
 ) -> None:
-    one, two, token = front_ends
+    """A front end without a result cache answers union queries with the graphs in scope from
+    its background view (``store_freshness``, 0.25 s); the front end that writes a new graph
+    answers only once that long has passed, so the very next union query through the other
+    has the new graph."""
+    one, _, token, three = front_ends
+    label = "only in the newest graph"
+    ask = {"query": f'ASK {{ <{CLU}> <{ALT}> "{label}"@nl }}'}
+    json_answer = {"Accept": "application/sparql-results+json"}
+    for _ in range(20):  # three's view is being read: it answers from it
+        r = requests.get(three.url + "sparql", params=ask, headers=json_answer, timeout=30)
+        assert r.json()["boolean"] is False
+    started = time.monotonic()
+    r = requests.put(
+        one.url + "graphs/clusters/newest",
+        data=CLUSTER + f'\n<{CLU}> <{ALT}> "{label}"@nl .\n'.encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "text/turtle"},
+        timeout=60,
+    )
+    assert r.status_code == 201, r.text
+    assert time.monotonic() - started >= 0.25  # settled before it answered
+    r = requests.get(three.url + "sparql", params=ask, headers=json_answer, timeout=30)
+    assert r.json()["boolean"] is True
+
+
+def test_concurrent_writes_through_both_lose_nothing(
+    front_ends: tuple[KbServe, KbServe, str, KbServe],
+) -> None:
+    one, two, token, _ = front_ends
     path = "graphs/clusters/both-at-once"
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/turtle"}
     r = requests.put(one.url + path, data=CLUSTER, headers=headers, timeout=60)
@@ -127,11 +161,11 @@ def test_concurrent_writes_through_both_lose_nothing(
 
 
 def test_a_replace_race_through_both_has_one_winner(
-    front_ends: tuple[KbServe, KbServe, str],
+    front_ends: tuple[KbServe, KbServe, str, KbServe],
 ) -> None:
     """Both front ends replace one graph at once with the same If-Match: one wins, the other
     gets 412 — the check and the write are one step across hosts (the store's writer lease)."""
-    one, two, token = front_ends
+    one, two, token, _ = front_ends
     path = "graphs/clusters/race"
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/turtle"}
     r = requests.put(one.url + path, data=CLUSTER, headers=headers, timeout=60)

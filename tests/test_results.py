@@ -70,7 +70,7 @@ def test_cap_graph() -> None:
 def test_cap_json_cut_stays_valid_and_long_answers_are_streamed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The orjson path: a cut answer parses back with the first rows; an answer longer than
+    """The whole-answer path: a cut answer parses back with the first rows; an answer longer than
     JSON_FAST_BYTES takes the streaming path and is cut there (not read whole)."""
     json_fmt = by_format_name("json", "solutions")
     rows = [[ox.Literal(str(i)), None] for i in range(500)]
@@ -92,7 +92,15 @@ def test_cap_json_cut_stays_valid_and_long_answers_are_streamed(
 
 
 @pytest.mark.parametrize(
-    "bad", [b"{", b'{"head": {"vars": []}, "results": {}}', b'{"boolean": "yes"}', b"[1]"]
+    "bad",
+    [
+        b"{",
+        b'{"head": {"vars": []}, "results": {}}',
+        b'{"boolean": "yes"}',
+        b"[1]",
+        b'{"results": {"bindings": []}}',
+        b'{"head": {"vars": ["a"]}, "results": {"bindings": [{"a": ]}}',
+    ],
 )
 def test_cap_json_refuses_what_is_not_sparql_json(bad: bytes) -> None:
     json_fmt = by_format_name("json", "solutions")

@@ -41,7 +41,8 @@ def remote_store(settings: Settings) -> SparqlHttpStore:
 
     Its public default graph is the merge of the graphs under ``{base}graph/`` (the server's own
     system graphs stay out), and the data version lives in the store, so several front ends
-    agree on it.
+    agree on it. Which graphs those are is read in the background, at most
+    ``store_freshness`` seconds old (:mod:`kb.store.scope`).
     """
     auth: requests.auth.AuthBase | None = None
     if settings.store_user:
@@ -59,6 +60,7 @@ def remote_store(settings: Settings) -> SparqlHttpStore:
         canonical_formats=True,
         atomic_updates=False,  # until probed
         max_request_triples=REMOTE_REQUEST_TRIPLES,
+        fresh_for=settings.store_freshness,
     )
     store.journal = Journal(store, lease=settings.store_lease)
     return store

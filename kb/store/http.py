@@ -25,6 +25,7 @@ from rdflib import Graph
 from kb.errors import QueryRejected, QueryTimeout, StoreError, StoreUnavailable
 from kb.formats import syntax_by_name
 from kb.store.journal import JOURNAL_GRAPH, Journal
+from kb.store.scope import ScopeWatch
 from kb.store.version import Clock, MemoryClock, StoreClock
 
 #: What Oxigraph appends to a result stream when ``--timeout-s`` cancels a running query
@@ -193,6 +194,7 @@ class SparqlHttpStore:
         canonical_formats: bool = False,
         atomic_updates: bool = True,
         max_request_triples: int | None = None,
+        fresh_for: float = 0.0,
     ) -> None:
         self.query_url = query_url
         self.update_url = update_url
@@ -225,6 +227,11 @@ class SparqlHttpStore:
         self._probed: list[str] | None = None
         self.clock: Clock = (
             StoreClock(self) if version_in_store else clock if clock is not None else MemoryClock()
+        )
+        #: The graphs in scope as recently read in the background (``fresh_for`` seconds at
+        #: most; see :mod:`kb.store.scope`); only where the scope is a list of graphs.
+        self.scope_watch = ScopeWatch(
+            self._scope_graphs, fresh_for if graph_scope and not union_default_graph_param else 0
         )
 
     @property
@@ -271,8 +278,12 @@ class SparqlHttpStore:
             response = send([])
         elif not self.graph_scope:
             response = send([])
-        elif data_version is not None or self._scoped is None:
+        elif data_version is not None:
             response = send(self._scope_graphs(data_version))
+        elif (recent := self.scope_watch.graphs()) is not None:
+            response = send(recent)
+        elif self._scoped is None:
+            response = send(self._scope_graphs())
         else:
             # The graphs in scope as last seen, checked against the store's version *while*
             # the query runs: one round trip less on the critical path. If the version moved
@@ -327,8 +338,11 @@ class SparqlHttpStore:
         try:
             response = self._post_update(sparql)
         finally:
-            if not isinstance(self.clock, StoreClock):
-                self.clock.bump()  # even on failure: the outcome may be unknown (a timeout)
+            try:
+                if not isinstance(self.clock, StoreClock):
+                    self.clock.bump()  # even on failure: the outcome may be unknown (a timeout)
+            finally:
+                self.scope_watch.wrote()
         if response.status_code == 400:
             raise QueryRejected(f"update refused by the store: {response.text.strip()[:500]}")
         self._raise_for(response, "update")
@@ -371,8 +385,17 @@ class SparqlHttpStore:
 
     def raw_update(self, sparql: str) -> None:
         """An update that does not touch the data version (the version's own bookkeeping)."""
-        response = self._post_update(sparql)
+        try:
+            response = self._post_update(sparql)
+        finally:
+            self.scope_watch.wrote()
         self._raise_for(response, "update")
+
+    def settle(self, since: float | None = None) -> None:
+        """Wait until every front end sees this thread's writes since ``since`` (a request's
+        start on :func:`time.monotonic`), or with None this process's writes, in its queries'
+        scope (:meth:`ScopeWatch.settle`; no wait where the scope is not a list of graphs)."""
+        self.scope_watch.settle(since)
 
     def raw_select_one(self, sparql: str) -> str | None:
         rows = self.select(sparql, union_default_graph=False)
@@ -575,6 +598,8 @@ class SparqlHttpStore:
         return True
 
     def close(self) -> None:
+        self.scope_watch.close()
+        self.settle()  # what this process wrote is in every front end's scope before it ends
         if self._checker is not None:
             self._checker.shutdown(wait=False)
         self._queries.clear()
@@ -594,7 +619,10 @@ class SparqlHttpStore:
             )
         finally:
             if method in ("PUT", "POST", "DELETE"):
-                self.clock.bump()  # after the store acknowledged (or failed) the write
+                try:
+                    self.clock.bump()  # after the store acknowledged (or failed) the write
+                finally:
+                    self.scope_watch.wrote()
         if response.status_code == 400:
             raise QueryRejected(f"the store refused the data: {response.text.strip()[:500]}")
         if not (ok_404 and response.status_code == 404):
