@@ -16,9 +16,10 @@ property paths, ORDER BY + LIMIT, DISTINCT, CONSTRUCT, ASK) against, one after t
 * ``kb-virtuoso`` — ``kb serve`` with the result cache off (``KB_CACHE_BYTES=0``) over that
   same Virtuoso as a remote store (``KB_STORE_QUERY_URL`` / ``_UPDATE_URL`` / ``_GSP_URL``,
   ``dba`` with digest auth, ``KB_BASE`` so that ``{base}graph/`` is the public dataset, as in
-  ``tests/test_front_ends.py``). Before timing, every query's result size (solutions, triples,
-  the ASK answer) is compared between ``virtuoso`` and ``kb-virtuoso``; a difference is printed
-  as a warning;
+  ``tests/test_front_ends.py``; the default ``store_freshness``, so its queries take the
+  graphs in scope from the background view of ``kb.store.scope``). Before timing, every
+  query's result size (solutions, triples, the ASK answer) is compared between ``virtuoso``
+  and ``kb-virtuoso``; a difference is printed as a warning;
 * ``rdflib-endpoint`` — ``rdflib-endpoint serve`` (``pip install -e '.[bench]'``).
 
 Sequential: each query ``--repeat`` times (after one untimed run), p50/p99 per query; raw
