@@ -195,22 +195,15 @@ def compare_sizes(a: Target, b: Target) -> None:
         print(f"  {a.name} and {b.name} agree on every result size: {listed}", flush=True)
 
 
-def sequential(target: Target, repeat: int) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {}
-    for name in MIX:
-        target.run(name)  # warm-up: the first run of each query is not counted
-        out[name] = [target.run(name) for _ in range(repeat)]
-    return out
-
-
 def interleaved(targets: list[Target], repeat: int) -> dict[str, dict[str, list[float]]]:
-    """``sequential`` for targets on one engine, run turn about (each query on each target in
-    turn, the order reversed every round), so a drift of the shared engine or machine — a
-    checkpoint, another process — falls on all of them alike."""
+    """Each query ``repeat`` times on each target after one untimed run; targets on one engine
+    run turn about (each query on each target in turn, the order reversed every round), so a
+    drift of the shared engine or machine — a checkpoint, another process — falls on all of
+    them alike."""
     out: dict[str, dict[str, list[float]]] = {t.name: {} for t in targets}
     for name in MIX:
         for t in targets:
-            t.run(name)  # warm-up
+            t.run(name)  # warm-up: the first run of each query is not counted
         for r in range(repeat):
             for t in targets if r % 2 == 0 else targets[::-1]:
                 out[t.name].setdefault(name, []).append(t.run(name))
@@ -334,7 +327,7 @@ def main() -> None:
             for name in MIX:
                 target.run(name)
         t = time.perf_counter()
-        seq[target.name] = sequential(target, args.slow_repeat if slow else args.repeat)
+        seq.update(interleaved([target], args.slow_repeat if slow else args.repeat))
         qps[target.name] = concurrent(target, args.clients, 1 if slow else args.mixes)
         print(f"  {target.name}: done in {time.perf_counter() - t:.0f} s", flush=True)
 

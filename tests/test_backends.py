@@ -330,8 +330,8 @@ def test_a_graph_another_client_creates_is_in_the_union_once_its_write_settled(
 def test_a_graph_another_client_creates_is_in_the_next_answer_at_once_without_a_view(
     virtuoso_server: virtuoso.Virtuoso,
 ) -> None:
-    """``store_freshness`` 0: the store is asked before every query (in parallel with it), so
-    no write needs to settle."""
+    """``store_freshness`` 0: the version is read before every query, so no write needs to
+    settle."""
     base = f"http://kb{next(_ids)}.test/"
     store, other = virtuoso_store(virtuoso_server, base), virtuoso_store(virtuoso_server, base)
     for client in (store, other):
@@ -339,7 +339,7 @@ def test_a_graph_another_client_creates_is_in_the_next_answer_at_once_without_a_
     store.update(f"INSERT DATA {{ GRAPH <{base}graph/a> {{ <http://e/a> <http://e/p> 1 }} }}")
     ask = "ASK { <http://e/b> <http://e/p> 2 }"
     assert not store.ask(ask)
-    assert not store.ask(ask)  # from the cached scope, checked while the query runs
+    assert not store.ask(ask)  # the version unchanged: the graphs as cached
     other.update(f"INSERT DATA {{ GRAPH <{base}graph/b> {{ <http://e/b> <http://e/p> 2 }} }}")
     started = time.monotonic()
     other.settle()

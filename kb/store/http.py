@@ -9,9 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
 from urllib.parse import urlencode
@@ -32,7 +30,6 @@ from kb.store.version import Clock, MemoryClock, StoreClock
 #: (the status line, 200, has already gone out by then).
 _CANCELLED = b"The SPARQL operation has been cancelled"
 _DEFAULT_GRAPH = "default"
-_POOL_LOCK = threading.Lock()
 #: An N-Triples line whose object is an integral xsd:decimal.
 _INTEGRAL_DECIMAL = re.compile(
     r'"([+-]?[0-9]+)"\^\^<(http://www\.w3\.org/2001/XMLSchema#decimal)> \.$'
@@ -211,7 +208,6 @@ class SparqlHttpStore:
         self.timeout_param = timeout_param
         self.canonical_formats = canonical_formats
         self._scoped: tuple[str, list[str]] | None = None  # (data version, graphs)
-        self._checker: ThreadPoolExecutor | None = None
         self._queries = urllib3.PoolManager(maxsize=32, retries=False)
         self._query_challenged = False
         #: Whether one update request is one transaction (probed by check_capabilities);
@@ -263,42 +259,20 @@ class SparqlHttpStore:
         if self.timeout_param:
             params.append((self.timeout_param, str(int(limit * 1000))))
 
-        def send(scope: list[str]) -> requests.Response | _Reply:
-            # the named graphs too: without them Virtuoso lets GRAPH ?g see its own graphs
-            scoped = [("default-graph-uri", g) for g in scope]
-            scoped += [("named-graph-uri", g) for g in scope]
-            # The form-encoded POST of the SPARQL 1.1 Protocol: every server takes it
-            # (Virtuoso 7.2 never answers a direct `application/sparql-query` POST; measured).
-            return self._post_query([("query", sparql), *params, *scoped], accept, limit)
-
-        if not union_default_graph or named:
-            response = send([])
-        elif self.union_param:
-            params.append((self.union_param, ""))
-            response = send([])
-        elif not self.graph_scope:
-            response = send([])
-        elif data_version is not None:
-            response = send(self._scope_graphs(data_version))
-        elif (recent := self.scope_watch.graphs()) is not None:
-            response = send(recent)
-        elif self._scoped is None:
-            response = send(self._scope_graphs())
-        else:
-            # The graphs in scope as last seen, checked against the store's version *while*
-            # the query runs: one round trip less on the critical path. If the version moved
-            # (a graph may have come or gone), the answer is dropped and the query re-sent.
-            seen = self._scoped
-            check = self._pool().submit(lambda: self.data_version)
-            response = send(seen[1])
-            try:
-                current = check.result()
-            except BaseException:
-                response.close()
-                raise
-            if current != seen[0]:
-                response.close()
-                response = send(self._scope_graphs())
+        scope: list[str] = []
+        if union_default_graph and not named:
+            if self.union_param:
+                params.append((self.union_param, ""))
+            elif self.graph_scope:
+                # the background view, unless the caller has just read the version itself
+                recent = self.scope_watch.graphs() if data_version is None else None
+                scope = recent if recent is not None else self._scope_graphs(data_version)
+        # the named graphs too: without them Virtuoso lets GRAPH ?g see its own graphs
+        params += [("default-graph-uri", g) for g in scope]
+        params += [("named-graph-uri", g) for g in scope]
+        # The form-encoded POST of the SPARQL 1.1 Protocol: every server takes it (Virtuoso 7.2
+        # never answers a direct `application/sparql-query` POST; measured).
+        response = self._post_query([("query", sparql), *params], accept, limit)
         if response.status_code == 400:
             text = response.text.strip()
             response.close()
@@ -408,12 +382,6 @@ class SparqlHttpStore:
             scoped = (version, self.graphs())
             self._scoped = scoped
         return scoped[1]
-
-    def _pool(self) -> ThreadPoolExecutor:
-        with _POOL_LOCK:
-            if self._checker is None:
-                self._checker = ThreadPoolExecutor(4, thread_name_prefix="store-version")
-            return self._checker
 
     # --- Graph Store Protocol ------------------------------------------------------------
 
@@ -600,8 +568,6 @@ class SparqlHttpStore:
     def close(self) -> None:
         self.scope_watch.close()
         self.settle()  # what this process wrote is in every front end's scope before it ends
-        if self._checker is not None:
-            self._checker.shutdown(wait=False)
         self._queries.clear()
         self._http.close()
 
