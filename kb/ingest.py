@@ -9,8 +9,8 @@ end of a 3M-triple file leaves the store unchanged).
 
 The loader is pyoxigraph's in-process bulk loader when no server has the store folder open (as
 fast as ``oxigraph load``), else SPARQL Update on the running store: one transaction per batch
-of ``HTTP_BATCH`` triples, blank nodes turned into skolem IRIs (``{base}.well-known/genid/``)
-so that none is split between two requests.
+of ``HTTP_BATCH`` triples (a remote store: its ``max_request_triples``), blank nodes turned
+into skolem IRIs (``{base}.well-known/genid/``) so that none is split between two requests.
 """
 
 from __future__ import annotations
@@ -29,15 +29,15 @@ from kb.config import Settings
 from kb.errors import UnsupportedFormat
 from kb.formats import RdfSyntax, syntax_for_path
 from kb.load import CheckedLines, Limits, iter_quads, syntax_error
-from kb.store import REMOTE_REQUEST_TRIPLES, SparqlHttpStore, attach, bulk_load, open_store
+from kb.store import SparqlHttpStore, attach, bulk_load, open_store
 
 #: Wraps a file being read so its progress can be shown: (path, label) -> context of a reader.
 Progress = Callable[[Path, str], contextlib.AbstractContextManager[IO[bytes]]]
 
 
-#: Triples per SPARQL Update request when loading through a running server (Virtuoso 7 refuses
-#: an INSERT DATA of more than about 2,000 short triples; measured).
-HTTP_BATCH = REMOTE_REQUEST_TRIPLES
+#: Triples per SPARQL Update request when loading through a running Oxigraph server; a remote
+#: store takes its own ``max_request_triples`` (REMOTE_REQUEST_TRIPLES).
+HTTP_BATCH = 1_000
 
 
 @dataclass(frozen=True)
@@ -174,11 +174,12 @@ def _load_http(
     progress: Progress,
 ) -> LoadReport:
     client.prepare_writes()
+    batch = client.max_request_triples or HTTP_BATCH
     for item in items:
         with progress(item.path, f"loading {item.path.name}") as stream:
             # The hardened parser resolves relative IRIs against our base (not the store's
             # request URL). One INSERT DATA per batch is one transaction on the server: a file
-            # of up to HTTP_BATCH triples goes in whole or not at all.
+            # of up to one batch goes in whole or not at all.
             by_graph: dict[str | None, list[str]] = {}
             pending = 0
             # Blank nodes become skolem IRIs (RDF 1.1 §3.5): a blank node must not be split
@@ -194,7 +195,7 @@ def _load_http(
                 )
                 by_graph.setdefault(name, []).append(f"{subject} {q.predicate} {obj} .")
                 pending += 1
-                if pending == HTTP_BATCH:
+                if pending == batch:
                     client.update(insert_data(by_graph, client.written))
                     by_graph, pending = {}, 0
             if pending:

@@ -129,10 +129,46 @@ def test_the_probe_finds_how_each_server_applies_updates(
         assert any("xsd:decimal" in n for n in notes)
 
 
+def test_front_ends_probing_at_once_each_find_the_same(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Front ends started together (gunicorn workers) probe at the same moment. Each probe
+    writes graphs of its own: with one shared probe graph, a worker's decimal read saw another
+    worker's probe triple and the worker failed to boot (found starting the README's gunicorn
+    command beside ``kb serve``)."""
+    server = request.getfixturevalue("virtuoso_server")
+    settings = _settings(tmp_path, "http://kb-probes.test/", server)
+    stores = [remote_store(settings) for _ in range(6)]
+    barrier = threading.Barrier(len(stores))
+    found: list[tuple[bool, bool, bool]] = []
+    errors: list[str] = []
+
+    def probe(store: SparqlHttpStore) -> None:
+        barrier.wait()
+        try:
+            for _ in range(3):
+                store._probe_updates()
+                found.append(
+                    (store.atomic_updates, store.integral_decimals_kept, store._gsp_works())
+                )
+        except Exception as exc:  # reported below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=probe, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for store in stores:
+        store.close()
+    assert errors == []
+    assert found == [(False, False, True)] * 18
+
+
 def test_a_commit_refused_half_way_leaves_nothing(
     writers: tuple[str, Writer, Writer, Settings],
 ) -> None:
-    """6,000 triples (six requests on Virtuoso), the last one refused by the store itself."""
+    """6,000 triples (60 requests on Virtuoso), the last one refused by the store itself."""
     backend, w, _, _ = writers
     if backend == "oxigraph":
         pytest.skip(

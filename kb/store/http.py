@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -89,6 +90,11 @@ class _Reply:
             # unread answer left on the connection: drop it, never hand it to the next query
             self._r.close()
         self._r.release_conn()
+
+
+def _probe_graph() -> str:
+    """A graph for one probe alone: front ends started together probe at the same moment."""
+    return f"urn:x-clusterkb:probe:{uuid.uuid4().hex}"
 
 
 _IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
@@ -334,8 +340,9 @@ class SparqlHttpStore:
 
     def _gsp_works(self) -> bool:
         """Round-trip a one-triple probe graph (outside every data graph) through the URL."""
-        url, probe = self.gsp_url or "", {"graph": "urn:x-clusterkb:probe"}
-        triple = b"<urn:x-clusterkb:probe> <urn:x-clusterkb:probe> <urn:x-clusterkb:probe> .\n"
+        graph = _probe_graph()
+        url, probe = self.gsp_url or "", {"graph": graph}
+        triple = f"<{graph}> <{graph}> <{graph}> .\n".encode()
         try:
             put = self._send(
                 "PUT",
@@ -355,7 +362,7 @@ class SparqlHttpStore:
             self._send("DELETE", url, params=probe, timeout=(5, 10))
         except StoreError:
             return False
-        return put.status_code < 300 and got.status_code == 200 and b"probe" in got.content
+        return put.status_code < 300 and got.status_code == 200 and graph.encode() in got.content
 
     def raw_update(self, sparql: str) -> None:
         """An update that does not touch the data version (the version's own bookkeeping)."""
@@ -486,7 +493,7 @@ class SparqlHttpStore:
     def _probe_updates(self) -> list[str]:
         """Probe how the server applies updates: whether a request whose last operation fails
         leaves its first one applied, and whether an integral xsd:decimal stays a decimal."""
-        probe, exists = "urn:x-clusterkb:probe", "urn:x-clusterkb:probe-exists"
+        probe, exists = _probe_graph(), _probe_graph()
         notes = []
         try:
             self.raw_update(f"DROP SILENT GRAPH <{probe}> ; CREATE SILENT GRAPH <{exists}>")
