@@ -55,8 +55,14 @@ class CheckedQuery:
 
 
 def check_query(text: str, policy: QueryPolicy | None = None) -> CheckedQuery:
-    """Decide whether ``text`` may be run; raise :class:`QueryRejected` saying why not."""
-    policy = policy or QueryPolicy()
+    """Decide whether ``text`` may be run; raise :class:`QueryRejected` saying why not.
+    Accepted queries are remembered (a repeated query costs a look-up; refusals are not
+    kept)."""
+    return _check_query(text, policy or QueryPolicy())
+
+
+@lru_cache(maxsize=4096)
+def _check_query(text: str, policy: QueryPolicy) -> CheckedQuery:
     check_size_and_depth(text, policy, "query")
     form, services, has_dataset = _analyse(text)
     for service in services:

@@ -272,8 +272,12 @@ class _Head(msgspec.Struct):
     vars: list[str] | None = None
 
 
+class _Solution(msgspec.Struct):
+    """A solution checked to be a JSON object, its bindings skipped, not decoded."""
+
+
 class _Results(msgspec.Struct):
-    bindings: list[msgspec.Raw]  # checked to be JSON, not decoded
+    bindings: list[_Solution]
 
 
 class _Answer(msgspec.Struct):
@@ -287,8 +291,9 @@ _ANSWER = msgspec.json.Decoder(_Answer)
 
 def _cap_json(body: bytes, max_rows: int) -> CappedResult:
     """SPARQL JSON passed through: its solutions counted without decoding them (msgspec:
-    2.5 ms for 4,328 rows, 1.2 MB, against 11 ms to build them as Python objects with orjson;
-    measured), and cut, when it must be, as JSON."""
+    2.9 ms for 4,328 rows, 1.25 MB, against 3.4 ms keeping each as raw JSON and 11 ms
+    building them as Python objects with orjson; measured), and cut, when it must be, as
+    JSON."""
     try:
         answer = _ANSWER.decode(body)
     except msgspec.DecodeError as exc:

@@ -301,6 +301,8 @@ def _utf8(raw: bytes, where: str) -> str:
 
 
 def _browser_wants_html() -> bool:
+    if "text/html" not in request.headers.get("Accept", "").lower():
+        return False  # what the last test below would say, without parsing the header
     accept = request.accept_mimetypes
     html = accept["text/html"]
     others = [accept[s.media_type] for s in (*syntaxes(SOLUTIONS), *syntaxes(GRAPH))]

@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from requests.auth import HTTPDigestAuth
 
 from kb.config import load_settings
-from kb.errors import QueryRejected
+from kb.errors import QueryRejected, StoreError
 from kb.store import ManagedOxigraph, SparqlHttpStore, remote_store
 from kb.store.version import StoreClock
 from tests.support import virtuoso
@@ -270,16 +271,22 @@ def test_the_time_limit_is_enforced_on_both_backends(scoped: tuple[SparqlHttpSto
 def test_a_query_url_behind_digest_authentication_is_answered(
     virtuoso_server: virtuoso.Virtuoso,
 ) -> None:
-    """Queries go through a plain urllib3 pool without credentials; a query URL that asks for
-    digest authentication (Virtuoso's /sparql-auth) gets them through requests instead."""
+    """Queries go without credentials until a challenge (Virtuoso's /sparql takes anonymous
+    queries); a query URL that asks for digest authentication (/sparql-auth) gets them, and
+    a wrong password is refused, not mistaken for an empty answer."""
     base = f"http://kb{next(_ids)}.test/"
     store = virtuoso_store(virtuoso_server, base)
     store.query_url = store.update_url or ""
     store.update(f"INSERT DATA {{ GRAPH <{base}graph/a> {{ <http://e/a> <http://e/p> 1 }} }}")
     assert store.count(f"{base}graph/a") == 1
-    assert store._query_challenged
     store.delete_graph(f"{base}graph/a")
     store.close()
+    wrong = SparqlHttpStore(
+        store.update_url or "", auth=HTTPDigestAuth("dba", "not-the-password"), timeout=10
+    )
+    with pytest.raises(StoreError, match="401"):
+        wrong.count(f"{base}graph/a")
+    wrong.close()
 
 
 def test_an_unread_answer_does_not_spoil_the_next_query(

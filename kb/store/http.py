@@ -18,11 +18,11 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 import requests
 import requests.auth
-import urllib3
 from rdflib import Graph
 
 from kb.errors import QueryRejected, QueryTimeout, StoreError, StoreUnavailable
 from kb.formats import syntax_by_name
+from kb.store.curl import CurlPool, CurlReply
 from kb.store.journal import JOURNAL_GRAPH, Journal
 from kb.store.scope import ScopeWatch
 from kb.store.version import Clock, MemoryClock, StoreClock
@@ -30,6 +30,8 @@ from kb.store.version import Clock, MemoryClock, StoreClock
 #: What Oxigraph appends to a result stream when ``--timeout-s`` cancels a running query
 #: (the status line, 200, has already gone out by then).
 _CANCELLED = b"The SPARQL operation has been cancelled"
+#: How much of an answer's end is searched for that message.
+_TAIL = 4096
 _DEFAULT_GRAPH = "default"
 #: An N-Triples line whose object is an integral xsd:decimal.
 _INTEGRAL_DECIMAL = re.compile(
@@ -42,20 +44,21 @@ class StoreResponse:
     """A query result as the store sent it: media type and a byte stream read on demand."""
 
     content_type: str
-    _response: requests.Response | _Reply
+    _response: CurlReply
     _tail: bytes = field(default=b"", init=False)
 
-    def iter_bytes(self, chunk_size: int = 65536) -> Iterator[bytes]:
-        """The body, chunk by chunk; raises :class:`QueryTimeout` if the store gave up."""
+    def iter_bytes(self) -> Iterator[bytes]:
+        """The body, piece by piece; raises :class:`QueryTimeout` if the store gave up."""
         try:
-            for chunk in self._response.iter_content(chunk_size):
-                window = self._tail + chunk
-                if _CANCELLED in window:
-                    raise QueryTimeout("the query was stopped by the store's time limit")
-                self._tail = window[-len(_CANCELLED) :]
+            for chunk in self._response.iter_content():
+                # only the end is kept to look at: a cancelled answer ends with the message
+                if len(chunk) >= _TAIL:
+                    self._tail = chunk[-_TAIL:]
+                else:
+                    self._tail = (self._tail + chunk)[-_TAIL:]
                 yield chunk
-        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-            raise StoreUnavailable(f"the store stopped answering: {exc}") from exc
+            if _CANCELLED in self._tail:
+                raise QueryTimeout("the query was stopped by the store's time limit")
         finally:
             self._response.close()
 
@@ -66,30 +69,22 @@ class StoreResponse:
         self._response.close()
 
 
-class _Reply:
-    """A urllib3 response with the part of the ``requests.Response`` interface used here."""
-
-    def __init__(self, response: urllib3.BaseHTTPResponse) -> None:
-        self._r = response
-        self._done = False
-        self.status_code = response.status
-        self.headers = response.headers
-
-    @property
-    def text(self) -> str:
-        body = self._r.read()
-        self._done = True
-        return body.decode("utf-8", errors="replace")
-
-    def iter_content(self, chunk_size: int) -> Iterator[bytes]:
-        yield from self._r.stream(chunk_size)
-        self._done = True
-
-    def close(self) -> None:
-        if not self._done:
-            # unread answer left on the connection: drop it, never hand it to the next query
-            self._r.close()
-        self._r.release_conn()
+def _curl_pool(auth: requests.auth.AuthBase | tuple[str, str] | None) -> CurlPool:
+    """The query pool, with the credentials of ``auth`` (basic, digest, or a basic pair)."""
+    if isinstance(auth, tuple):
+        return CurlPool(user=auth[0], password=auth[1])
+    if isinstance(auth, requests.auth.HTTPBasicAuth | requests.auth.HTTPDigestAuth):
+        user, password = (
+            x.decode("utf-8") if isinstance(x, bytes) else x for x in (auth.username, auth.password)
+        )
+        return CurlPool(
+            user=user,
+            password=password,
+            digest=isinstance(auth, requests.auth.HTTPDigestAuth),
+        )
+    if auth is not None:
+        raise StoreError(f"unsupported authentication for queries: {type(auth).__name__}")
+    return CurlPool()
 
 
 def _probe_graph() -> str:
@@ -214,8 +209,7 @@ class SparqlHttpStore:
         self.timeout_param = timeout_param
         self.canonical_formats = canonical_formats
         self._scoped: tuple[str, list[str]] | None = None  # (data version, graphs)
-        self._queries = urllib3.PoolManager(maxsize=32, retries=False)
-        self._query_challenged = False
+        self._queries = _curl_pool(auth)
         #: Whether one update request is one transaction (probed by check_capabilities);
         #: if not, commits go through :attr:`journal`.
         self.atomic_updates = atomic_updates
@@ -575,7 +569,7 @@ class SparqlHttpStore:
     def close(self) -> None:
         self.scope_watch.close()
         self.settle()  # what this process wrote is in every front end's scope before it ends
-        self._queries.clear()
+        self._queries.close()
         self._http.close()
 
     # --- plumbing ----------------------------------------------------------------------
@@ -602,63 +596,18 @@ class SparqlHttpStore:
             self._raise_for(response, f"graph store {method}")
         return response
 
-    def _post_query(
-        self, fields: list[tuple[str, str]], accept: str, limit: float
-    ) -> requests.Response | _Reply:
-        """POST a query form through a plain urllib3 pool: a query is the hot path, and
-        ``requests`` costs about 1.2 ms more per round trip (measured on loopback). Sent
-        without credentials unless they are basic ones (Virtuoso's query URL takes anonymous
-        queries); a server that answers 401 (digest) or redirects gets this and every later
-        query through ``requests``."""
-        headers = {
-            "Accept": accept,
-            "Accept-Encoding": "identity",
-            "Content-Type": "application/x-www-form-urlencoded",
-        }
-        auth = self._http.auth
-        if isinstance(auth, tuple):
-            auth = requests.auth.HTTPBasicAuth(*auth)
-        if isinstance(auth, requests.auth.HTTPBasicAuth):
-            user, password = (
-                x.decode("utf-8") if isinstance(x, bytes) else x
-                for x in (auth.username, auth.password)
-            )
-            headers |= urllib3.make_headers(basic_auth=f"{user}:{password}")
-        if not self._query_challenged:
-            try:
-                reply = _Reply(
-                    self._queries.request(
-                        "POST",
-                        self.query_url,
-                        body=urlencode(fields),
-                        headers=headers,
-                        timeout=urllib3.Timeout(connect=5, read=limit + 5),
-                        preload_content=False,
-                        redirect=False,
-                    )
-                )
-            except urllib3.exceptions.NewConnectionError as exc:  # a ConnectTimeoutError too
-                raise StoreUnavailable(
-                    f"cannot reach the store at {self.query_url}: {exc}"
-                ) from exc
-            except urllib3.exceptions.TimeoutError as exc:
-                raise QueryTimeout(f"the store did not answer in time ({exc})") from exc
-            except urllib3.exceptions.HTTPError as exc:
-                raise StoreUnavailable(
-                    f"cannot reach the store at {self.query_url}: {exc}"
-                ) from exc
-            if reply.status_code not in (301, 302, 303, 307, 308, 401):
-                return reply
-            reply.close()
-            # digest authentication (or a redirect) on the query URL: requests from now on
-            self._query_challenged = True
-        return self._send(
-            "POST",
+    def _post_query(self, fields: list[tuple[str, str]], accept: str, limit: float) -> CurlReply:
+        """POST a query form through the libcurl pool (:mod:`kb.store.curl`: a query is the
+        hot path)."""
+        return self._queries.post(
             self.query_url,
-            data=fields,
-            headers={"Accept": accept},
-            stream=True,
-            timeout=(5, limit + 5),
+            urlencode(fields).encode("ascii"),
+            (
+                f"Accept: {accept}",
+                "Accept-Encoding: identity",
+                "Content-Type: application/x-www-form-urlencoded",
+            ),
+            read_timeout=limit + 5,
         )
 
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
@@ -670,7 +619,7 @@ class SparqlHttpStore:
             raise StoreUnavailable(f"cannot reach the store at {url}: {exc}") from exc
 
     @staticmethod
-    def _raise_for(response: requests.Response | _Reply, what: str) -> None:
+    def _raise_for(response: requests.Response | CurlReply, what: str) -> None:
         if response.status_code < 400:
             return
         text = response.text.strip()[:500]
