@@ -11,17 +11,23 @@
   (:mod:`kb.cache`), which the response's ``X-Cache: HIT|MISS|OFF`` reports.
 * ``GET /sparql`` without a query: the service description (Turtle, JSON-LD, RDF/XML,
   N-Triples); a browser (HTML preferred) gets the query UI, also with a ``query=`` (permalinks).
+* The commonest request — a GET with a query from a client that does not ask for HTML — is
+  answered by :class:`QueryFastPath` in front of Flask: the same :func:`answer`, without
+  Flask's per-request machinery (see there); everything else goes through the Flask view.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import BadRequest, NotAcceptable, NotFound, UnsupportedMediaType
+from werkzeug.http import parse_accept_header
 
 from kb.cache import CachedResult, ResultCache
 from kb.errors import QueryRejected, QueryTimeout, UnsupportedFormat
@@ -37,10 +43,14 @@ from kb.results import (
     store_syntax,
     syntaxes,
 )
+from kb.service import Service
 from kb.store import SparqlHttpStore, StoreResponse
 from server import examples, kb_service
 from server.accept import negotiate
 from server.service_description import SD_SYNTAXES, service_description
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 bp = Blueprint("sparql", __name__)
 
@@ -50,6 +60,23 @@ _TIMEOUT = (
 )
 
 _EXPOSE = "X-Cache, X-SPARQL-MaxRows, X-SPARQL-Truncated, X-SPARQL-Rows"
+#: Reads are open to scripts on any origin (no credentials are involved).
+_CORS = (("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", _EXPOSE))
+_PREFLIGHT = (
+    ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+    ("Access-Control-Allow-Headers", "Content-Type, Accept"),
+    ("Access-Control-Max-Age", "86400"),
+)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A query's answer for either way in (the Flask view or :class:`QueryFastPath`): the
+    body (bytes, or a stream of them) and the headers that say what it is."""
+
+    body: bytes | Iterator[bytes]
+    content_type: str
+    headers: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -64,6 +91,7 @@ def init_app(app: Flask) -> None:
     settings = app.extensions["kb"].settings
     app.extensions["kb_cache"] = ResultCache(settings.cache_bytes)
     app.register_blueprint(bp)
+    app.wsgi_app = QueryFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
 
 
 def result_cache() -> ResultCache:
@@ -74,12 +102,9 @@ def result_cache() -> ResultCache:
 @bp.after_request
 def _cors(response: Response) -> Response:
     """Reads are open to scripts on any origin (no credentials are involved)."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = _EXPOSE
+    response.headers.update(_CORS)
     if request.method == "OPTIONS":
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept"
-        response.headers["Access-Control-Max-Age"] = "86400"
+        response.headers.update(_PREFLIGHT)
     response.vary.add("Accept")
     return response
 
@@ -95,7 +120,8 @@ def sparql() -> Response:
         return _service_description(req.format)
     if request.method == "GET" and _browser_wants_html():
         return _ui(query=req.query)
-    return run(req)
+    got = answer(kb_service(), result_cache(), req, request.accept_mimetypes)
+    return Response(got.body, content_type=got.content_type, headers=list(got.headers))
 
 
 @bp.get("/sparql/examples")
@@ -153,7 +179,11 @@ def read_protocol_request() -> ProtocolRequest:
                 f"cannot read a {mimetype} body; send application/sparql-query or "
                 "application/x-www-form-urlencoded"
             )
-    params = url_params + body_params
+    return protocol_request(url_params + body_params, direct)
+
+
+def protocol_request(params: list[tuple[str, str]], direct: str | None) -> ProtocolRequest:
+    """The request from its parameters (URL and form body) and a direct query body."""
     names = [k for k, _ in params]
     if "update" in names:
         raise QueryRejected("updates are not accepted on this endpoint (it is read-only)")
@@ -170,8 +200,11 @@ def read_protocol_request() -> ProtocolRequest:
     )
 
 
-def run(req: ProtocolRequest) -> Response:
-    service = kb_service()
+def answer(
+    service: Service, cache: ResultCache, req: ProtocolRequest, accept: MIMEAccept
+) -> Answer:
+    """Run the request's query (checked, negotiated, cut at ``max_rows``, cached) or raise
+    the error that says why not."""
     settings = service.settings
     assert req.query is not None
     checked = check_query(
@@ -180,9 +213,8 @@ def run(req: ProtocolRequest) -> Response:
             settings.max_query_bytes, settings.max_query_depth, settings.service_allow_list
         ),
     )
-    want = _negotiate(syntaxes(kind_of(checked.form)), req.format)
+    want = _negotiate(syntaxes(kind_of(checked.form)), req.format, accept)
     store = service.store
-    cache = result_cache()
     # read before the query runs (see kb.cache), and only for the cache: on a remote store
     # each read is a round trip
     version = store.data_version if cache.enabled else None
@@ -216,9 +248,7 @@ def run(req: ProtocolRequest) -> Response:
     # No row cap: stream the store's bytes straight through (nothing is built in memory), and
     # keep a copy for the cache only while it stays small enough.
     first = next(chunks, b"")  # a time-out before the first byte is still a clean 503
-    response = Response(_tee(first, chunks, cache, key, want), content_type=want.content_type)
-    response.headers["X-Cache"] = state
-    return response
+    return Answer(_tee(first, chunks, cache, key, want), want.content_type, (("X-Cache", state),))
 
 
 def _query(
@@ -266,20 +296,21 @@ def _time_limited(chunks: Iterator[bytes], limit: float) -> Iterator[bytes]:
         raise QueryTimeout(_TIMEOUT.format(limit=limit)) from None
 
 
-def _respond(entry: CachedResult, cache_state: str, max_rows: int) -> Response:
-    response = Response(entry.body, content_type=entry.content_type)
-    response.headers["X-Cache"] = cache_state
+def _respond(entry: CachedResult, cache_state: str, max_rows: int) -> Answer:
+    headers = [("X-Cache", cache_state)]
     if max_rows:
-        response.headers["X-SPARQL-MaxRows"] = str(max_rows)
+        headers.append(("X-SPARQL-MaxRows", str(max_rows)))
     if entry.rows is not None:
-        response.headers["X-SPARQL-Rows"] = str(entry.rows)
-    response.headers["X-SPARQL-Truncated"] = "true" if entry.truncated else "false"
-    return response
+        headers.append(("X-SPARQL-Rows", str(entry.rows)))
+    headers.append(("X-SPARQL-Truncated", "true" if entry.truncated else "false"))
+    return Answer(entry.body, entry.content_type, tuple(headers))
 
 
-def _negotiate(offered: tuple[ResultSyntax, ...], fmt: str | None) -> ResultSyntax:
+def _negotiate(
+    offered: tuple[ResultSyntax, ...], fmt: str | None, accept: MIMEAccept
+) -> ResultSyntax:
     try:
-        return negotiate(offered, accept=request.accept_mimetypes, format_param=fmt)
+        return negotiate(offered, accept=accept, format_param=fmt)
     except UnsupportedFormat as exc:
         raise NotAcceptable(exc.message) from None
 
@@ -307,6 +338,54 @@ def _browser_wants_html() -> bool:
     html = accept["text/html"]
     others = [accept[s.media_type] for s in (*syntaxes(SOLUTIONS), *syntaxes(GRAPH))]
     return html > 0 and html > max(others) and "text/html" in accept.values()
+
+
+# --- the fast path ------------------------------------------------------------------------------
+
+
+class QueryFastPath:
+    """WSGI in front of the Flask app for a ``GET /sparql`` with a query from a client that
+    does not ask for HTML — what SPARQL clients send. It runs :func:`answer`, as the view
+    does, without Flask's request context, routing, hooks and response object: about 0.5 ms
+    of CPU less per query (measured; a light query on Virtuoso takes 2-4 ms). Everything
+    else goes to Flask; so does every error, drawn by the app's own error handlers (and
+    CORS hook) for this very request, so an answer is the same whichever way it went."""
+
+    def __init__(self, app: Flask, inner: WSGIApplication) -> None:
+        self.app = app
+        self.inner = inner
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        accept = environ.get("HTTP_ACCEPT", "")
+        if (
+            environ.get("REQUEST_METHOD") != "GET"
+            or environ.get("PATH_INFO") not in ("/sparql", "/sparql/")
+            or "text/html" in accept.lower()  # a browser: the query UI (the view decides)
+        ):
+            return self.inner(environ, start_response)
+        try:
+            query_string = environ.get("QUERY_STRING", "").encode("latin-1")
+            req = protocol_request(_pairs(query_string, "the URL"), None)
+            if req.query is None:
+                return self.inner(environ, start_response)  # the service description
+            got = answer(
+                self.app.extensions["kb"],
+                self.app.extensions["kb_cache"],
+                req,
+                parse_accept_header(accept, MIMEAccept),
+            )
+        except Exception as exc:  # drawn by the app, as the view's errors are
+            with self.app.request_context(environ):
+                failed = self.app.finalize_request(
+                    self.app.handle_user_exception(exc), from_error_handler=True
+                )
+            return failed(environ, start_response)
+        headers = [("Content-Type", got.content_type)]
+        if isinstance(got.body, bytes):
+            headers.append(("Content-Length", str(len(got.body))))
+        headers += [*got.headers, *_CORS, ("Vary", "Accept")]
+        start_response("200 OK", headers)
+        return [got.body] if isinstance(got.body, bytes) else got.body
 
 
 # --- service description and UI ----------------------------------------------------------------
@@ -339,4 +418,12 @@ def _ui(query: str | None = None, selected: str | None = None) -> Response:
     return Response(html, mimetype="text/html")
 
 
-__all__ = ["by_format_name", "init_app", "read_protocol_request", "run"]
+__all__ = [
+    "Answer",
+    "QueryFastPath",
+    "answer",
+    "by_format_name",
+    "init_app",
+    "protocol_request",
+    "read_protocol_request",
+]
