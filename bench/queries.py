@@ -1,7 +1,7 @@
 """Query benchmark: ``/sparql`` of ``kb serve`` against its peers, on the same data, in one run.
 
-    python bench/queries.py [--triples 1000000] [--repeat 7] [--clients 8] [--mixes 2]
-                            [--skip virtuoso,kb-virtuoso,rdflib-endpoint]
+    python bench/queries.py [--triples 1000000] [--repeat 7] [--min-time 3] [--max-repeat 41]
+                            [--clients 8] [--mixes 2] [--skip virtuoso,kb-virtuoso,...]
 
 Generates N triples with ``kb generate``, bulk-loads them once with ``kb load``, then runs a
 mix of 12 queries representative of real use (lookups, joins, aggregates, OPTIONAL + FILTER,
@@ -22,8 +22,10 @@ property paths, ORDER BY + LIMIT, DISTINCT, CONSTRUCT, ASK) against, one after t
   and ``kb-virtuoso``; a difference is printed as a warning;
 * ``rdflib-endpoint`` — ``rdflib-endpoint serve`` (``pip install -e '.[bench]'``).
 
-Sequential: each query ``--repeat`` times (after one untimed run), p50/p99 per query; raw
-Virtuoso and ``kb-virtuoso`` share one engine and are timed turn about, query by query.
+Sequential: each query at least ``--repeat`` times (after one untimed run), and more — up to
+``--max-repeat`` — until it has run ``--min-time`` seconds, so that a light query's p50 rests
+on as many milliseconds of samples as a heavy one's; p50/p99 per query and the number of runs.
+Raw Virtuoso and ``kb-virtuoso`` share one engine and are timed turn about, query by query.
 Concurrent: ``--clients`` threads each run the mix ``--mixes`` times in their own shuffled
 order; queries per second. rdflib-endpoint, far slower, gets ``--slow-repeat`` runs and one mix
 per client. Raw Oxigraph runs first, after two untimed passes that let the freshly bulk-loaded
@@ -195,8 +197,12 @@ def compare_sizes(a: Target, b: Target) -> None:
         print(f"  {a.name} and {b.name} agree on every result size: {listed}", flush=True)
 
 
-def interleaved(targets: list[Target], repeat: int) -> dict[str, dict[str, list[float]]]:
-    """Each query ``repeat`` times on each target after one untimed run; targets on one engine
+def interleaved(
+    targets: list[Target], repeat: int, min_time: float = 0.0, max_repeat: int = 0
+) -> dict[str, dict[str, list[float]]]:
+    """Each query at least ``repeat`` times on each target after one untimed run, and more —
+    up to ``max_repeat`` times — until it has run ``min_time`` seconds on each (a light query
+    gets more samples than a heavy one, so that its p50 is as steady). Targets on one engine
     run turn about (each query on each target in turn, the order reversed every round), so a
     drift of the shared engine or machine — a checkpoint, another process — falls on all of
     them alike."""
@@ -204,9 +210,14 @@ def interleaved(targets: list[Target], repeat: int) -> dict[str, dict[str, list[
     for name in MIX:
         for t in targets:
             t.run(name)  # warm-up: the first run of each query is not counted
-        for r in range(repeat):
+        spent = 0.0
+        r = 0
+        while r < repeat or (spent < min_time * len(targets) and r < max_repeat):
             for t in targets if r % 2 == 0 else targets[::-1]:
-                out[t.name].setdefault(name, []).append(t.run(name))
+                took = t.run(name)
+                out[t.name].setdefault(name, []).append(took)
+                spent += took
+            r += 1
     return out
 
 
@@ -303,7 +314,14 @@ def kb_serve_remote(work: Path, v: vt.Virtuoso) -> Iterator[Target]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--triples", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=7, help="runs of each query, at least")
+    parser.add_argument(
+        "--min-time",
+        type=float,
+        default=3.0,
+        help="more runs of a query, up to --max-repeat, until it ran this many seconds",
+    )
+    parser.add_argument("--max-repeat", type=int, default=41)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--mixes", type=int, default=2)
     parser.add_argument(
@@ -327,7 +345,10 @@ def main() -> None:
             for name in MIX:
                 target.run(name)
         t = time.perf_counter()
-        seq.update(interleaved([target], args.slow_repeat if slow else args.repeat))
+        if slow:
+            seq.update(interleaved([target], args.slow_repeat))
+        else:
+            seq.update(interleaved([target], args.repeat, args.min_time, args.max_repeat))
         qps[target.name] = concurrent(target, args.clients, 1 if slow else args.mixes)
         print(f"  {target.name}: done in {time.perf_counter() - t:.0f} s", flush=True)
 
@@ -349,7 +370,8 @@ def main() -> None:
         )
         subprocess.run([str(BIN / "kb"), "load", "--store", str(store), str(data)], check=True)
         print(
-            f"{args.triples:,} triples; {len(MIX)} queries; repeat {args.repeat}; "
+            f"{args.triples:,} triples; {len(MIX)} queries; repeat {args.repeat} (up to "
+            f"{args.max_repeat} within {args.min_time:g} s); "
             f"{args.clients} clients x {args.mixes} mixes",
             flush=True,
         )
@@ -403,7 +425,7 @@ def main() -> None:
                         compare_sizes(raw_v, kb_v)
                         pair = [raw_v, kb_v] if "virtuoso" in on_virtuoso else [kb_v]
                         t = time.perf_counter()
-                        seq.update(interleaved(pair, args.repeat))
+                        seq.update(interleaved(pair, args.repeat, args.min_time, args.max_repeat))
                         for target in pair:
                             qps[target.name] = concurrent(target, args.clients, args.mixes)
                         took = time.perf_counter() - t
@@ -435,19 +457,20 @@ def main() -> None:
 def report(seq: dict[str, dict[str, list[float]]], qps: dict[str, float], clients: int) -> None:
     names = list(seq)
     print()
-    print("p50 / p99 per query, ms")
-    print(f"{'query':<22}" + "".join(f"{n:>22}" for n in names))
+    print("p50 / p99 per query, ms (x runs)")
+    print(f"{'query':<22}" + "".join(f"{n:>26}" for n in names))
     for q in MIX:
         cells = []
         for n in names:
             times = sorted(seq[n][q])
             p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
-            cells.append(f"{statistics.median(times) * 1e3:>10.1f} /{p99 * 1e3:>9.1f}")
-        print(f"{q:<22}" + "".join(f"{c:>22}" for c in cells))
+            p50 = statistics.median(times)
+            cells.append(f"{p50 * 1e3:>10.1f} /{p99 * 1e3:>9.1f} x{len(times):<3}")
+        print(f"{q:<22}" + "".join(f"{c:>26}" for c in cells))
     sums = {n: sum(statistics.median(seq[n][q]) for q in MIX) for n in names}
-    print(f"{'sum of p50 (s)':<22}" + "".join(f"{sums[n]:>22.3f}" for n in names))
+    print(f"{'sum of p50 (s)':<22}" + "".join(f"{sums[n]:>26.3f}" for n in names))
     label = f"queries/s, {clients} clients"
-    print(f"{label:<22}" + "".join(f"{qps[n]:>22.1f}" for n in names))
+    print(f"{label:<22}" + "".join(f"{qps[n]:>26.1f}" for n in names))
     print()
 
     def ratio(label: str, a: float, b: float, goal: str) -> None:
