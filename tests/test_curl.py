@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from kb.errors import QueryTimeout, StoreUnavailable
+from kb.store import SparqlHttpStore
 from kb.store.curl import CurlPool
 
 FORM = ("Content-Type: application/x-www-form-urlencoded",)
@@ -213,3 +214,32 @@ def test_proxy_settings_in_the_environment_are_ignored(
     url = serve(lambda request, body: answer(request, 200, b"direct"))
     assert CurlPool().post(url, b"q", FORM, read_timeout=5).read() == b"direct"
     assert proxied == []
+
+
+def test_a_cancelled_answer_is_a_timeout_and_its_message_never_data(
+    serve: Callable[[Handler], str],
+) -> None:
+    """Oxigraph ends an answer its time limit cancelled (the 200 already sent) with a message:
+    the answer raises QueryTimeout, and the piece holding the message is never handed on."""
+    rows = b'{"head":{"vars":["s"]},"results":{"bindings":[' + b'{"s":{"type":"uri"}},' * 5000
+    message = b"The SPARQL operation has been cancelled"
+    sent = threading.Event()
+
+    def cancelled(request: BaseHTTPRequestHandler, body: bytes) -> None:
+        request.send_response(200)
+        request.send_header("Content-Type", "application/sparql-results+json")
+        request.send_header("Transfer-Encoding", "chunked")
+        request.end_headers()
+        for part in (rows, message):
+            request.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            request.wfile.flush()
+            sent.wait(0.2)  # apart, as a cancellation comes later than the rows
+        request.wfile.write(b"0\r\n\r\n")
+
+    store = SparqlHttpStore(serve(cancelled), timeout=5)
+    got: list[bytes] = []
+    with pytest.raises(QueryTimeout, match="time limit"):
+        for piece in store.query("SELECT * {}", union_default_graph=False).iter_bytes():
+            got.append(piece)
+    assert b"".join(got) == rows
+    store.close()

@@ -50,15 +50,22 @@ class StoreResponse:
     def iter_bytes(self) -> Iterator[bytes]:
         """The body, piece by piece; raises :class:`QueryTimeout` if the store gave up."""
         try:
+            # A cancelled answer ends with the message: each piece is passed on once the next
+            # has come, and only the last _TAIL bytes are looked at, so the message is never
+            # passed on as data and a long answer is not searched (or copied) whole.
+            held: bytes | None = None
             for chunk in self._response.iter_content():
-                # only the end is kept to look at: a cancelled answer ends with the message
+                if held is not None:
+                    yield held
+                held = chunk
                 if len(chunk) >= _TAIL:
                     self._tail = chunk[-_TAIL:]
                 else:
                     self._tail = (self._tail + chunk)[-_TAIL:]
-                yield chunk
             if _CANCELLED in self._tail:
                 raise QueryTimeout("the query was stopped by the store's time limit")
+            if held is not None:
+                yield held
         finally:
             self._response.close()
 
