@@ -46,7 +46,6 @@ front end costs on top of a remote store). ``--skip`` takes any of the target na
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -66,7 +65,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kb import processes
-from kb.store.oxigraph import STATE_FILE
+from kb.store.oxigraph import UNION_PARAM, attach
 from tests.support import virtuoso as vt
 from tests.support.kbserve import free_port
 
@@ -344,17 +343,22 @@ def main() -> None:
     seq: dict[str, dict[str, list[float]]] = {}
     qps: dict[str, float] = {}
 
-    def measure(target: Target, *, fill: bool = False, slow: bool = False) -> None:
+    def measure(*targets: Target, fill: bool = False, slow: bool = False) -> None:
+        """Time the targets (turn about: they share one engine), then the throughput of
+        each."""
         if fill:
-            for name in MIX:
-                target.run(name)
+            for target in targets:
+                for name in MIX:
+                    target.run(name)
         t = time.perf_counter()
         if slow:
-            seq.update(interleaved([target], args.slow_repeat))
+            seq.update(interleaved(list(targets), args.slow_repeat))
         else:
-            seq.update(interleaved([target], args.repeat, args.min_time, args.max_repeat))
-        qps[target.name] = concurrent(target, args.clients, 1 if slow else args.mixes)
-        print(f"  {target.name}: done in {time.perf_counter() - t:.0f} s", flush=True)
+            seq.update(interleaved(list(targets), args.repeat, args.min_time, args.max_repeat))
+        for target in targets:
+            qps[target.name] = concurrent(target, args.clients, 1 if slow else args.mixes)
+        names = ", ".join(target.name for target in targets)
+        print(f"  {names}: done in {time.perf_counter() - t:.0f} s", flush=True)
 
     try:
         data = work / "data" / "data.nt"
@@ -402,7 +406,7 @@ def main() -> None:
                     measure(raw)
                 if "oxigraph-union" not in skip:
                     # The same requests ClusterKB sends: the default graph as the union.
-                    measure(Target("oxigraph-union", raw.url, {"union-default-graph": ""}))
+                    measure(Target("oxigraph-union", raw.url, {UNION_PARAM: ""}))
 
         for cache in (False, True):
             if ("kb-warm" if cache else "kb-cold") in skip:
@@ -415,14 +419,10 @@ def main() -> None:
                 # with the request kb-cold sends it: one engine, so the machine's drift
                 # falls on both (raw `oxigraph serve` above cannot run beside it: the store
                 # folder's lock)
-                managed = json.loads((store / STATE_FILE).read_text())["url"].rstrip("/")
-                own = Target("kb-own-oxigraph", f"{managed}/query", {"union-default-graph": ""})
-                t = time.perf_counter()
-                seq.update(interleaved([own, target], args.repeat, args.min_time, args.max_repeat))
-                for each in (own, target):
-                    qps[each.name] = concurrent(each, args.clients, args.mixes)
-                took = time.perf_counter() - t
-                print(f"  kb-own-oxigraph, kb-cold: done in {took:.0f} s", flush=True)
+                managed = attach(store)
+                assert managed is not None, "kb serve manages no Oxigraph server"
+                managed.close()
+                measure(Target("kb-own-oxigraph", managed.query_url, {UNION_PARAM: ""}), target)
 
         on_virtuoso = [n for n in ("virtuoso", "kb-virtuoso") if n not in skip]
         if on_virtuoso and vt.available():
@@ -441,13 +441,7 @@ def main() -> None:
                 if "kb-virtuoso" in on_virtuoso:
                     with kb_serve_remote(work, v) as kb_v:
                         compare_sizes(raw_v, kb_v)
-                        pair = [raw_v, kb_v] if "virtuoso" in on_virtuoso else [kb_v]
-                        t = time.perf_counter()
-                        seq.update(interleaved(pair, args.repeat, args.min_time, args.max_repeat))
-                        for target in pair:
-                            qps[target.name] = concurrent(target, args.clients, args.mixes)
-                        took = time.perf_counter() - t
-                        print(f"  virtuoso, kb-virtuoso: done in {took:.0f} s", flush=True)
+                        measure(*([raw_v, kb_v] if "virtuoso" in on_virtuoso else [kb_v]))
                 else:
                     measure(raw_v)
             finally:

@@ -144,8 +144,8 @@ _RECURSION_FOR_PARSING = 20000
 
 
 #: rdflib's pyparsing grammar is not thread-safe: two threads parsing at once (waitress serves
-#: requests on several threads) get spurious "Expected SelectQuery" errors (measured). Parses
-#: are cached, so a repeated query text holds the lock only for a cache look-up.
+#: requests on several threads) get spurious "Expected SelectQuery" errors (measured).
+#: Accepted queries are remembered by :func:`check_query`, so a repeated one never waits here.
 PARSE_LOCK = threading.Lock()
 
 
@@ -161,7 +161,6 @@ def _analyse(text: str) -> tuple[str, tuple[str, ...], bool]:
         return _analyse_locked(text)
 
 
-@lru_cache(maxsize=4096)
 def _analyse_locked(text: str) -> tuple[str, tuple[str, ...], bool]:
     allow_deep_parsing()
     try:

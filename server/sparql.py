@@ -332,8 +332,6 @@ def _utf8(raw: bytes, where: str) -> str:
 
 
 def _browser_wants_html() -> bool:
-    if "text/html" not in request.headers.get("Accept", "").lower():
-        return False  # what the last test below would say, without parsing the header
     accept = request.accept_mimetypes
     html = accept["text/html"]
     others = [accept[s.media_type] for s in (*syntaxes(SOLUTIONS), *syntaxes(GRAPH))]
@@ -366,8 +364,11 @@ class QueryFastPath:
         try:
             query_string = environ.get("QUERY_STRING", "").encode("latin-1")
             req = protocol_request(_pairs(query_string, "the URL"), None)
-            if req.query is None:
-                return self.inner(environ, start_response)  # the service description
+        except Exception:
+            return self.inner(environ, start_response)  # the view says what is wrong
+        if req.query is None:
+            return self.inner(environ, start_response)  # the service description
+        try:
             got = answer(
                 self.app.extensions["kb"],
                 self.app.extensions["kb_cache"],
@@ -392,10 +393,7 @@ class QueryFastPath:
 
 
 def _service_description(fmt: str | None) -> Response:
-    try:
-        syntax = negotiate(SD_SYNTAXES, accept=request.accept_mimetypes, format_param=fmt)
-    except UnsupportedFormat as exc:
-        raise NotAcceptable(exc.message) from None
+    syntax = _negotiate(SD_SYNTAXES, fmt, request.accept_mimetypes)
     endpoint = url_for("sparql.sparql", _external=True)
     body = service_description(kb_service(), endpoint, syntax, cache=result_cache().enabled)
     return Response(body, content_type=syntax.content_type)

@@ -17,6 +17,7 @@ from kb.errors import QueryRejected, StoreError
 from kb.store import ManagedOxigraph, SparqlHttpStore, remote_store
 from kb.store.version import StoreClock
 from tests.support import virtuoso
+from tests.support.views import first_view
 
 _ids = itertools.count()
 
@@ -321,10 +322,7 @@ def test_a_graph_another_client_creates_is_in_the_union_once_its_write_settled(
     other = virtuoso_store(request.getfixturevalue("virtuoso_server"), base)
     for client in (store, other):  # read every 1.5 s: no new read between write and query
         client.scope_watch.fresh_for = 3.0
-    deadline = time.monotonic() + 10
-    while store.scope_watch.graphs() is None:  # the first background read
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    first_view(store.scope_watch, timeout=10)
     other.update(b)
     assert not store.ask(ask)  # the view read before the write: not settled yet
     started = time.monotonic()

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from kb.errors import QueryTimeout, StoreUnavailable
+from kb.errors import QueryTimeout, StoreError, StoreUnavailable
 from kb.store import SparqlHttpStore
 from kb.store.curl import CurlPool
 
@@ -242,4 +242,16 @@ def test_a_cancelled_answer_is_a_timeout_and_its_message_never_data(
         for piece in store.query("SELECT * {}", union_default_graph=False).iter_bytes():
             got.append(piece)
     assert b"".join(got) == rows
+    store.close()
+
+
+def test_an_error_answer_is_reported_with_its_text(serve: Callable[[Handler], str]) -> None:
+    """A 5xx body is looked at (for Virtuoso's time-out code) and then reported: both read it."""
+
+    def failing(request: BaseHTTPRequestHandler, body: bytes) -> None:
+        answer(request, 500, b"SR325: the transaction was rolled back")
+
+    store = SparqlHttpStore(serve(failing), timeout=5)
+    with pytest.raises(StoreError, match="500 to the query: SR325: the transaction"):
+        store.query("SELECT * {}", union_default_graph=False).read()
     store.close()

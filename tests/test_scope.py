@@ -13,6 +13,7 @@ from kb.config import load_settings
 from kb.errors import ConfigError, StoreUnavailable
 from kb.store import scope
 from kb.store.scope import ScopeWatch
+from tests.support.views import first_view
 
 
 class Graphs:
@@ -28,14 +29,6 @@ class Graphs:
         if self.fail:
             raise StoreUnavailable("the store is down")
         return list(self.graphs)
-
-
-def first_view(watch: ScopeWatch, timeout: float = 5) -> list[str]:
-    deadline = time.monotonic() + timeout
-    while (graphs := watch.graphs()) is None:
-        assert time.monotonic() < deadline, "no view was read"
-        time.sleep(0.005)
-    return graphs
 
 
 def test_a_query_uses_the_view_only_while_it_is_young() -> None:

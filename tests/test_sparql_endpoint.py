@@ -4,7 +4,6 @@ streaming and the result cache (also under concurrent writes)."""
 
 from __future__ import annotations
 
-import copy
 import csv
 import io
 import json
@@ -13,18 +12,15 @@ from collections.abc import Iterator
 
 import pyoxigraph as ox
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from rdflib import Graph, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF
 
 from kb.service import Service
-from server import create_app
 from tests.conftest import BACKEND, BASE
+from tests.support.apps import CONSTRUCT, SELECT, app_with
 
-SELECT = "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> SELECT ?s ?l WHERE { ?s a <https://w3id.org/clusterkb/ns/provinciale-clusters#ProvincialCluster> ; skos:prefLabel ?l } ORDER BY ?s ?l"  # noqa: E501
-CONSTRUCT = "CONSTRUCT { ?s a ?t } WHERE { ?s a ?t } ORDER BY ?s ?t LIMIT 40"
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 KBE = Namespace("https://w3id.org/clusterkb/ns/endpoint#")
 
@@ -43,15 +39,6 @@ def to_graph(data: bytes, fmt: str) -> Graph:
     triples = (ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(data, format=_OX[fmt]))
     nt = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
     return Graph().parse(data=nt.decode(), format="nt")
-
-
-def app_with(service: Service, **settings: object) -> Flask:
-    """An app over the shared store with other settings (and its own result cache)."""
-    clone = copy.copy(service)
-    clone.settings = service.settings.replace(**settings)
-    application = create_app(service=clone)
-    application.config["TESTING"] = True
-    return application
 
 
 # --- protocol misuse (CATALOGUE E, H) -------------------------------------------------------------

@@ -15,13 +15,7 @@ from kb.service import Service
 from kb.store import SparqlHttpStore
 from server import create_app
 from tests.conftest import BASE
-
-SELECT = (
-    "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> SELECT ?s ?l WHERE { ?s a "
-    "<https://w3id.org/clusterkb/ns/provinciale-clusters#ProvincialCluster> ; skos:prefLabel ?l }"
-    " ORDER BY ?s ?l"
-)
-CONSTRUCT = "CONSTRUCT { ?s a ?t } WHERE { ?s a ?t } ORDER BY ?s ?t LIMIT 40"
+from tests.support.apps import CONSTRUCT, SELECT, app_with
 
 CASES = [
     ({"query": SELECT}, {"Accept": "application/sparql-results+json"}),
@@ -46,11 +40,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def uncached(service: Service) -> Flask:
     """An app without the result cache, so that both ways answer every request afresh."""
-    clone = copy.copy(service)
-    clone.settings = service.settings.replace(cache_bytes=0, max_rows=30)
-    app = create_app(service=clone)
-    app.config["TESTING"] = True
-    return app
+    return app_with(service, cache_bytes=0, max_rows=30)
 
 
 def both(app: Flask, query: dict[str, str], headers: dict[str, str]) -> Iterator[TestResponse]:

@@ -89,6 +89,7 @@ class CurlPool:
         self._keep = keep
         self._free: list[_Handle] = []
         self._lock = threading.Lock()
+        self._closed = False
 
     def post(
         self,
@@ -119,14 +120,18 @@ class CurlPool:
             handle = self._free.pop() if self._free else None
         if handle is None:
             handle = _Handle()
-        if self.with_credentials and not handle.authenticated and self._user is not None:
-            handle.authenticate(self._user, self._password, self._digest)
-        easy = handle.easy
-        easy.setopt(pycurl.URL, url)
-        easy.setopt(pycurl.HTTPHEADER, [*headers, "Expect:"])  # no 100-continue round trip
-        easy.setopt(pycurl.POSTFIELDS, body)
-        easy.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(connect_timeout * 1000)))
-        reply = CurlReply(self, handle, url, read_timeout)
+        try:
+            if self.with_credentials and not handle.authenticated and self._user is not None:
+                handle.authenticate(self._user, self._password, self._digest)
+            easy = handle.easy
+            easy.setopt(pycurl.URL, url)
+            easy.setopt(pycurl.HTTPHEADER, [*headers, "Expect:"])  # no 100-continue round trip
+            easy.setopt(pycurl.POSTFIELDS, body)
+            easy.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(connect_timeout * 1000)))
+            reply = CurlReply(self, handle, url, read_timeout)
+        except BaseException:
+            handle.close()
+            raise
         try:
             reply.wait_for_head()
         except BaseException:
@@ -136,13 +141,14 @@ class CurlPool:
 
     def give_back(self, handle: _Handle) -> None:
         with self._lock:
-            if len(self._free) < self._keep:
+            if not self._closed and len(self._free) < self._keep:
                 self._free.append(handle)
                 return
-        handle.close()
+        handle.close()  # over the limit, or in use when the pool was closed
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             handles, self._free = self._free, []
         for handle in handles:
             handle.close()
@@ -159,6 +165,7 @@ class CurlReply:
         self._chunks: deque[bytes] = deque()
         self._head: list[bytes] = []
         self._finished = False
+        self._text: str | None = None
         self.status_code = 0
         self.headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
         handle.easy.setopt(pycurl.WRITEFUNCTION, self._chunks.append)
@@ -225,7 +232,7 @@ class CurlReply:
                 raise QueryTimeout(f"the store did not answer in time ({message})")
             raise StoreUnavailable(f"the store stopped answering: {message}")
 
-    def iter_content(self, chunk_size: int = 65536) -> Iterator[bytes]:
+    def iter_content(self) -> Iterator[bytes]:
         """The body as it arrives (what has arrived is handed on in one piece)."""
         chunks = self._chunks
         while True:
@@ -245,7 +252,10 @@ class CurlReply:
 
     @property
     def text(self) -> str:
-        return self.read().decode("utf-8", errors="replace")
+        """The body as text (kept: an error answer is looked at, then reported)."""
+        if self._text is None:
+            self._text = self.read().decode("utf-8", errors="replace")
+        return self._text
 
     def close(self) -> None:
         """Drop the rest of the answer (an unfinished transfer closes its connection)."""

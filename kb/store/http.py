@@ -11,7 +11,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import urlencode
 
@@ -45,7 +45,6 @@ class StoreResponse:
 
     content_type: str
     _response: CurlReply
-    _tail: bytes = field(default=b"", init=False)
 
     def iter_bytes(self) -> Iterator[bytes]:
         """The body, piece by piece; raises :class:`QueryTimeout` if the store gave up."""
@@ -54,15 +53,13 @@ class StoreResponse:
             # has come, and only the last _TAIL bytes are looked at, so the message is never
             # passed on as data and a long answer is not searched (or copied) whole.
             held: bytes | None = None
+            tail = b""
             for chunk in self._response.iter_content():
                 if held is not None:
                     yield held
                 held = chunk
-                if len(chunk) >= _TAIL:
-                    self._tail = chunk[-_TAIL:]
-                else:
-                    self._tail = (self._tail + chunk)[-_TAIL:]
-            if _CANCELLED in self._tail:
+                tail = (tail + chunk[-_TAIL:])[-_TAIL:]
+            if _CANCELLED in tail:
                 raise QueryTimeout("the query was stopped by the store's time limit")
             if held is not None:
                 yield held
@@ -366,12 +363,9 @@ class SparqlHttpStore:
         return put.status_code < 300 and got.status_code == 200 and graph.encode() in got.content
 
     def raw_update(self, sparql: str) -> None:
-        """An update that does not touch the data version (the version's own bookkeeping)."""
-        try:
-            response = self._post_update(sparql)
-        finally:
-            self.scope_watch.wrote()
-        self._raise_for(response, "update")
+        """An update of bookkeeping outside the public dataset (the data version, the journal,
+        probes): it touches neither the data version nor the graphs in scope."""
+        self._raise_for(self._post_update(sparql), "update")
 
     def settle(self, since: float | None = None) -> None:
         """Wait until every front end sees this thread's writes since ``since`` (a request's
