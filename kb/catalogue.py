@@ -15,18 +15,12 @@ import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, VOID, XSD
 
 from kb.dumps import FORMAT_BY_KEY, LINK_TARGETS, WHOLE, Dumps, Stats, graph_name
-from kb.namespaces import ONTOLOGY_IRI
+from kb.namespaces import ADMS, DCATAP, HYDRA, ONTOLOGY_IRI, SD, SPDX, VCARD
 
-VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
-SPDX = Namespace("http://spdx.org/rdf/terms#")
-DCATAP = Namespace("http://data.europa.eu/r5r/")
-ADMS = Namespace("http://www.w3.org/ns/adms#")
-HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 EU = "http://publications.europa.eu/resource/authority/"
 FILE_TYPE = EU + "file-type/"
 IANA = "https://www.iana.org/assignments/media-types/"

@@ -18,23 +18,23 @@ from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from kb.errors import NotFound
-from kb.namespaces import PREFIXES
+from kb.namespaces import KBO, PREFIXES, expand
 from kb.store.http import SparqlHttpStore
 
 #: Gives the page a browser should open for an IRI (``None``: the IRI itself).
 LinkFn = Callable[[str], str | None]
 
-DCT_SOURCE = URIRef("http://purl.org/dc/terms/source")
-LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label, URIRef("http://xmlns.com/foaf/0.1/name"))
+DCT_SOURCE = URIRef(expand("dct:source"))
+LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label, URIRef(expand("foaf:name")))
 #: Properties that say "the same (or a matching) thing elsewhere".
 SAME_AS = (OWL.sameAs, SKOS.exactMatch, SKOS.closeMatch)
 #: Authorities whose identifiers count as "the same thing elsewhere" when linked.
 AUTHORITIES: dict[str, str] = {
-    "http://data.europa.eu/nuts/code/": "NUTS",
-    "http://data.europa.eu/ux2/nace2/": "NACE Rev. 2",
-    "http://www.wikidata.org/entity/": "Wikidata",
-    "https://ror.org/": "ROR",
-    "https://org.belgif.be/id/": "KBO/BCE",
+    PREFIXES["nuts"]: "NUTS",
+    PREFIXES["nace"]: "NACE Rev. 2",
+    PREFIXES["wd"]: "Wikidata",
+    PREFIXES["ror"]: "ROR",
+    KBO: "KBO/BCE",
 }
 
 #: Labels of the reused properties and classes (the ontology labels its own terms).
@@ -61,48 +61,48 @@ COMMON_LABELS: dict[str, tuple[str, str]] = {
     str(RDFS.comment): ("commentaar", "comment"),
     str(RDFS.seeAlso): ("zie ook", "see also"),
     str(DCT_SOURCE): ("bron", "source"),
-    "http://purl.org/dc/terms/description": ("beschrijving", "description"),
-    "http://purl.org/dc/terms/title": ("titel", "title"),
-    "http://purl.org/dc/terms/spatial": ("gebied", "spatial coverage"),
-    "http://purl.org/dc/terms/isPartOf": ("deel van", "part of"),
-    "http://purl.org/dc/terms/subject": ("onderwerp", "subject"),
-    "http://purl.org/dc/terms/type": ("soort", "kind"),
-    "http://purl.org/dc/terms/Location": ("plaats", "location"),
-    "http://www.w3.org/ns/org#Membership": ("lidmaatschap", "membership"),
-    "http://www.w3.org/ns/org#FormalOrganization": ("formele organisatie", "formal organisation"),
-    "http://www.w3.org/ns/org#OrganizationalCollaboration": (
+    expand("dct:description"): ("beschrijving", "description"),
+    expand("dct:title"): ("titel", "title"),
+    expand("dct:spatial"): ("gebied", "spatial coverage"),
+    expand("dct:isPartOf"): ("deel van", "part of"),
+    expand("dct:subject"): ("onderwerp", "subject"),
+    expand("dct:type"): ("soort", "kind"),
+    expand("dct:Location"): ("plaats", "location"),
+    expand("org:Membership"): ("lidmaatschap", "membership"),
+    expand("org:FormalOrganization"): ("formele organisatie", "formal organisation"),
+    expand("org:OrganizationalCollaboration"): (
         "samenwerkingsverband",
         "organisational collaboration",
     ),
-    "http://www.w3.org/ns/org#Role": ("rol", "role"),
-    "http://www.w3.org/ns/org#member": ("lid", "member"),
-    "http://www.w3.org/ns/org#organization": ("organisatie", "organisation"),
-    "http://www.w3.org/ns/org#role": ("rol", "role"),
-    "http://www.w3.org/ns/org#memberDuring": ("lid tijdens", "member during"),
-    "http://www.w3.org/ns/org#classification": ("classificatie", "classification"),
-    "http://www.w3.org/ns/org#linkedTo": ("verbonden met", "linked to"),
-    "http://www.w3.org/ns/org#hasSite": ("vestiging", "site"),
-    "http://www.w3.org/ns/org#hasMember": ("heeft lid", "has member"),
-    "http://www.w3.org/ns/org#subOrganizationOf": ("suborganisatie van", "sub-organisation of"),
-    "http://data.europa.eu/m8g/PublicOrganisation": ("publieke organisatie", "public organisation"),
-    "http://xmlns.com/foaf/0.1/homepage": ("website", "homepage"),
-    "http://xmlns.com/foaf/0.1/name": ("naam", "name"),
-    "http://www.w3.org/ns/adms#identifier": ("identificator", "identifier"),
-    "http://www.w3.org/ns/adms#schemaAgency": ("uitgever van de code", "schema agency"),
-    "http://www.w3.org/ns/adms#Identifier": ("identificator", "identifier"),
-    "http://www.w3.org/ns/prov#wasAssociatedWith": ("partner", "associated with"),
-    "http://www.w3.org/ns/prov#wasDerivedFrom": ("afgeleid van", "derived from"),
-    "https://schema.org/startDate": ("begindatum", "start date"),
-    "https://schema.org/endDate": ("einddatum", "end date"),
-    "https://schema.org/location": ("locatie", "location"),
-    "https://schema.org/funder": ("financier", "funder"),
-    "https://schema.org/amount": ("bedrag", "amount"),
-    "https://schema.org/value": ("waarde", "value"),
-    "https://schema.org/currency": ("munt", "currency"),
-    "https://schema.org/MonetaryGrant": ("subsidie", "monetary grant"),
-    "https://schema.org/MonetaryAmount": ("geldbedrag", "monetary amount"),
-    "https://schema.org/FundingScheme": ("financieringsprogramma", "funding scheme"),
-    "http://www.w3.org/2006/time#Interval": ("tijdsinterval", "interval"),
+    expand("org:Role"): ("rol", "role"),
+    expand("org:member"): ("lid", "member"),
+    expand("org:organization"): ("organisatie", "organisation"),
+    expand("org:role"): ("rol", "role"),
+    expand("org:memberDuring"): ("lid tijdens", "member during"),
+    expand("org:classification"): ("classificatie", "classification"),
+    expand("org:linkedTo"): ("verbonden met", "linked to"),
+    expand("org:hasSite"): ("vestiging", "site"),
+    expand("org:hasMember"): ("heeft lid", "has member"),
+    expand("org:subOrganizationOf"): ("suborganisatie van", "sub-organisation of"),
+    expand("cv:PublicOrganisation"): ("publieke organisatie", "public organisation"),
+    expand("foaf:homepage"): ("website", "homepage"),
+    expand("foaf:name"): ("naam", "name"),
+    expand("adms:identifier"): ("identificator", "identifier"),
+    expand("adms:schemaAgency"): ("uitgever van de code", "schema agency"),
+    expand("adms:Identifier"): ("identificator", "identifier"),
+    expand("prov:wasAssociatedWith"): ("partner", "associated with"),
+    expand("prov:wasDerivedFrom"): ("afgeleid van", "derived from"),
+    expand("schema:startDate"): ("begindatum", "start date"),
+    expand("schema:endDate"): ("einddatum", "end date"),
+    expand("schema:location"): ("locatie", "location"),
+    expand("schema:funder"): ("financier", "funder"),
+    expand("schema:amount"): ("bedrag", "amount"),
+    expand("schema:value"): ("waarde", "value"),
+    expand("schema:currency"): ("munt", "currency"),
+    expand("schema:MonetaryGrant"): ("subsidie", "monetary grant"),
+    expand("schema:MonetaryAmount"): ("geldbedrag", "monetary amount"),
+    expand("schema:FundingScheme"): ("financieringsprogramma", "funding scheme"),
+    expand("time:Interval"): ("tijdsinterval", "interval"),
 }
 
 
@@ -175,10 +175,10 @@ WHERE {{
 
 #: For things without a label (memberships, grants): name them by what they link, in this order.
 NAME_FROM = (
-    "http://www.w3.org/ns/org#member",
-    "http://www.w3.org/ns/org#role",
-    "http://www.w3.org/ns/org#organization",
-    "https://schema.org/funder",
+    expand("org:member"),
+    expand("org:role"),
+    expand("org:organization"),
+    expand("schema:funder"),
 )
 
 
@@ -202,7 +202,7 @@ def display_names(
     preds = " ".join(_iri(p) for p in NAME_FROM)
     rows = store.select(
         f"SELECT ?x ?p ?l WHERE {{ VALUES ?x {{ {values} }} VALUES ?p {{ {preds} }} "
-        "?x ?p ?o . ?o <http://www.w3.org/2004/02/skos/core#prefLabel> ?l "
+        f"?x ?p ?o . ?o <{SKOS.prefLabel}> ?l "
         + (f"FILTER(?o != {_iri(leave_out)}) " if leave_out else "")
         + "}"
     )
@@ -371,7 +371,7 @@ def _rows(
         rows.append(
             PropertyRow(str(p), label(p), link(str(p)) or str(p), tuple(value(o) for o in objs))
         )
-    order = {str(SKOS.prefLabel): 0, "http://purl.org/dc/terms/description": 1}
+    order = {str(SKOS.prefLabel): 0, expand("dct:description"): 1}
     rows.sort(key=lambda r: (order.get(r.predicate, 2), r.label.lower()))
     return rows
 

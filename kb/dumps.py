@@ -26,17 +26,15 @@ from typing import Any
 import pyoxigraph as ox
 
 from kb.config import Settings
-from kb.namespaces import PREFIXES, graph_iri
+from kb.namespaces import DCTERMS as DCT
+from kb.namespaces import PC, PREFIXES, RDF_NS, RDFS_NS, SKOS, graph_iri
 from kb.store.http import SparqlHttpStore
 
 MANIFEST = "manifest.json"
 WHOLE = "clusterkb"
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-PC = "https://w3id.org/clusterkb/ns/provinciale-clusters#"
-DCT = "http://purl.org/dc/terms/"
-LABELS = (SKOS + "prefLabel", "http://www.w3.org/2000/01/rdf-schema#label", DCT + "title")
+RDF_TYPE = str(RDF_NS.type)
+LABELS = (str(SKOS.prefLabel), str(RDFS_NS.label), str(DCT.title))
 DATE_PROPERTIES = (
     "https://schema.org/startDate",
     "https://schema.org/endDate",

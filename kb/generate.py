@@ -21,18 +21,10 @@ from typing import TextIO
 from rdflib import RDF, Graph, URIRef
 
 from kb import bundled
-from kb.namespaces import PC
+from kb.namespaces import CV, ORG, PC, PROV, RDF_NS, ROV, SCHEMA, SKOS, TIME, XSD
+from kb.namespaces import DCTERMS as DCT
 
-RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-DCT = "http://purl.org/dc/terms/"
-ORG = "http://www.w3.org/ns/org#"
-SCHEMA = "https://schema.org/"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-PROV = "http://www.w3.org/ns/prov#"
-TIME = "http://www.w3.org/2006/time#"
-ROV = "http://www.w3.org/ns/regorg#"
-CV = "http://data.europa.eu/m8g/"
+RDF_TYPE = f"<{RDF_NS.type}>"
 
 _WORDS_NL = [
     "innovatie",

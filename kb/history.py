@@ -29,13 +29,10 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import graph_diff, to_isomorphic
 
 from kb.load import to_rdflib
+from kb.namespaces import DCTERMS as DCT
+from kb.namespaces import FOAF, HIST, PROV, XSD
 from kb.store.http import SparqlHttpStore
 
-HIST = "https://w3id.org/clusterkb/ns/history#"
-PROV = "http://www.w3.org/ns/prov#"
-DCT = "http://purl.org/dc/terms/"
-FOAF = "http://xmlns.com/foaf/0.1/"
-XSD = "http://www.w3.org/2001/XMLSchema#"
 DEFAULT_GRAPH = "urn:x-clusterkb:default-graph"
 MAX_LINKED_SUBJECTS = 1000
 

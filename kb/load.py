@@ -32,11 +32,12 @@ from rdflib.term import Node
 
 from kb.errors import InputTooLarge, ParseError
 from kb.formats import RdfSyntax, syntax_by_name
+from kb.namespaces import RDF_NS, XSD
 
 Input = bytes | str | Path
 _CHUNK = 1 << 20
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_XSD_STRING = str(XSD.string)
+_RDF_LANGSTRING = str(RDF_NS.langString)
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,13 @@ from importlib import resources
 from pathlib import Path
 
 import requests
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, SH, SKOS
 from rdflib.term import Node
 
 from kb.catalogue import EU, catalogue_subjects
+from kb.namespaces import DC11 as DC
+from kb.namespaces import EU_AUTHORITY as AT
 
 RESOURCES = Path(str(resources.files("kb") / "resources" / "dcat-ap"))
 DCAT_AP_SHAPES = (
@@ -45,8 +47,6 @@ VOCABULARIES = (
     "ADMS_SKOS_v1.00.rdf",
     "background-fixture.ttl",
 )
-AT = Namespace("http://publications.europa.eu/ontology/authority/")
-DC = Namespace("http://purl.org/dc/elements/1.1/")
 #: The EDP list of machine-readable formats (MQA.md), used when the vocabulary says nothing.
 MACHINE_READABLE = {
     "CSV", "GEOJSON", "ICS", "JSON", "JSON_LD", "KML", "KMZ", "NETCDF", "ODS", "RDFA",

@@ -7,11 +7,15 @@ import re
 from rdflib import Namespace
 
 #: The ontology's persistent namespace (fixed, independent of where the data is served).
-PC = Namespace("https://w3id.org/clusterkb/ns/provinciale-clusters#")
 ONTOLOGY_IRI = "https://w3id.org/clusterkb/ns/provinciale-clusters"
-PCSH = Namespace("https://w3id.org/clusterkb/ns/provinciale-clusters/shapes#")
+PC = Namespace(ONTOLOGY_IRI + "#")
+PCSH = Namespace(ONTOLOGY_IRI + "/shapes#")
+#: ClusterKB's own small vocabularies: commit history, endpoint limits.
+HIST = Namespace("https://w3id.org/clusterkb/ns/history#")
+KBE = Namespace("https://w3id.org/clusterkb/ns/endpoint#")
 
-#: Prefixes offered to query writers (the ontology's and the reused vocabularies').
+#: Prefixes offered to query writers (the ontology's and the reused vocabularies'). Every
+#: namespace IRI the code uses is spelled here once; the constants below are made from it.
 PREFIXES: dict[str, str] = {
     "pc": str(PC),
     "pcsh": str(PCSH),
@@ -36,6 +40,44 @@ PREFIXES: dict[str, str] = {
     "wd": "http://www.wikidata.org/entity/",
     "ror": "https://ror.org/",
 }
+
+# Namespaces as rdflib ``Namespace`` values (``str`` subclasses: ``f"<{PROV}used>"`` and
+# ``PROV.used`` both work; a term that is also a ``str`` method needs ``DCTERMS["format"]``).
+RDF_NS = Namespace(PREFIXES["rdf"])
+RDFS_NS = Namespace(PREFIXES["rdfs"])
+OWL_NS = Namespace(PREFIXES["owl"])
+XSD = Namespace(PREFIXES["xsd"])
+SKOS = Namespace(PREFIXES["skos"])
+DCTERMS = Namespace(PREFIXES["dct"])
+ORG = Namespace(PREFIXES["org"])
+PROV = Namespace(PREFIXES["prov"])
+TIME = Namespace(PREFIXES["time"])
+CV = Namespace(PREFIXES["cv"])
+SCHEMA = Namespace(PREFIXES["schema"])
+FOAF = Namespace(PREFIXES["foaf"])
+ADMS = Namespace(PREFIXES["adms"])
+DCAT = Namespace(PREFIXES["dcat"])
+SH = Namespace(PREFIXES["sh"])
+#: Further vocabularies the catalogue, the service description and the MQA use.
+ROV = Namespace("http://www.w3.org/ns/regorg#")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+DCATAP = Namespace("http://data.europa.eu/r5r/")
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+ENT = Namespace("http://www.w3.org/ns/entailment/")
+EU_AUTHORITY = Namespace("http://publications.europa.eu/ontology/authority/")
+DC11 = Namespace("http://purl.org/dc/elements/1.1/")
+
+#: Further IRI spaces the pages know by name (authorities whose identifiers we link to).
+KBO = "https://org.belgif.be/id/"
+
+
+def expand(curie: str) -> str:
+    """``dct:source`` -> ``http://purl.org/dc/terms/source`` (prefixes of :data:`PREFIXES`)."""
+    prefix, _, local = curie.partition(":")
+    return PREFIXES[prefix] + local
+
 
 _SLUG = re.compile(r"[^a-z0-9]+")
 

@@ -10,10 +10,10 @@ from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from kb.describe import Labeller, curie
+from kb.namespaces import DCTERMS as DCT
 from kb.namespaces import ONTOLOGY_IRI, PC, graph_iri
+from kb.namespaces import SKOS as SKOS_NS
 from kb.store.http import SparqlHttpStore
-
-DCT = "http://purl.org/dc/terms/"
 
 
 def ontology_graph(store: SparqlHttpStore, base: str) -> Graph:
@@ -173,13 +173,15 @@ class ConceptNode:
     children: list[ConceptNode] = field(default_factory=list)
 
 
-_SCHEMES = """
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+_SCHEMES = (
+    f"PREFIX skos: <{SKOS_NS}>\n"
+    + """
 CONSTRUCT { ?s a skos:ConceptScheme ; skos:prefLabel ?l ; skos:definition ?d .
             ?c skos:inScheme ?s . }
 WHERE { ?s a skos:ConceptScheme . OPTIONAL { ?s skos:prefLabel ?l }
         OPTIONAL { ?s skos:definition ?d } OPTIONAL { ?c skos:inScheme ?s } }
 """
+)
 
 
 def schemes_graph(store: SparqlHttpStore) -> Graph:
@@ -204,7 +206,7 @@ def schemes(store: SparqlHttpStore, lang: str) -> list[SchemeEntry]:
 def scheme_tree(store: SparqlHttpStore, scheme: str, lang: str) -> list[ConceptNode]:
     """The concepts of ``scheme`` as a tree (``skos:broader`` within the scheme)."""
     rows = store.select(
-        f"""PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+        f"""PREFIX skos: <{SKOS_NS}>
 SELECT ?c ?label ?lang ?notation ?broader WHERE {{
   ?c skos:inScheme <{scheme}> .
   OPTIONAL {{ ?c skos:prefLabel ?label BIND(lang(?label) AS ?lang) }}

@@ -27,6 +27,9 @@ import msgspec
 import pyoxigraph as ox
 
 from kb.errors import StoreError, UnsupportedFormat
+from kb.namespaces import XSD
+
+_XSD_STRING = str(XSD.string)
 
 SOLUTIONS = "solutions"
 GRAPH = "graph"
@@ -346,7 +349,7 @@ def _json_term(term: Any) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "literal", "value": term.value}
         if term.language:
             out["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        elif term.datatype.value != _XSD_STRING:
             out["datatype"] = term.datatype.value
         return out
     return {
@@ -389,7 +392,7 @@ def _xml_term(term: Any) -> str:
     if isinstance(term, ox.Literal):
         if term.language:
             return f"<literal xml:lang={quoteattr(term.language)}>{_text(term.value)}</literal>"
-        if term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        if term.datatype.value != _XSD_STRING:
             return (
                 f"<literal datatype={quoteattr(term.datatype.value)}>{_text(term.value)}</literal>"
             )

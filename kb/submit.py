@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
@@ -41,13 +41,13 @@ from kb.config import Settings
 from kb.errors import KBError, ParseError, UnsupportedFormat
 from kb.formats import RDF_SYNTAXES, syntax_by_name
 from kb.load import Limits, parse
+from kb.namespaces import SH, SKOS
 from kb.sheets import CSV_TYPE, XLSX_TYPE, parse_sheet
 from kb.store.http import SparqlHttpStore
 from kb.validate import Report, Result, project_ontology, project_shapes, validate, validate_within
 
-SH = Namespace("http://www.w3.org/ns/shacl#")
-SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+SKOS_PREF = str(SKOS.prefLabel)
+RDFS_LABEL = str(RDFS.label)
 _IRI = re.compile(r"^(https?|urn):[^\s<>\"{}|\\^`\x00-\x20]+$")
 MAX_CONTEXT_IRIS = 5000
 

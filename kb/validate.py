@@ -17,14 +17,14 @@ from multiprocessing import get_context
 from typing import Any
 
 from pyshacl import validate as pyshacl_validate
-from rdflib import RDF, RDFS, SKOS, XSD, BNode, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, SKOS, XSD, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
 from kb import bundled
 from kb.errors import ValidationTimeout
+from kb.namespaces import SH
 
-SH = Namespace("http://www.w3.org/ns/shacl#")
 _SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 
 

@@ -9,15 +9,12 @@ plain-language note (Dutch and English) of what is not supported.
 
 from __future__ import annotations
 
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
+from kb.namespaces import ENT, KBE, SD
 from kb.results import GRAPH, RESULT_SYNTAXES, by_format_name
 from kb.service import Service
-
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
-KBE = Namespace("https://w3id.org/clusterkb/ns/endpoint#")
-ENT = Namespace("http://www.w3.org/ns/entailment/")
 
 SD_SYNTAXES = tuple(by_format_name(n, GRAPH) for n in ("turtle", "jsonld", "rdfxml", "ntriples"))
 _RDFLIB = {

@@ -22,6 +22,7 @@ from rdflib import Graph
 
 from kb.errors import QueryRejected, QueryTimeout, StoreError, StoreUnavailable
 from kb.formats import syntax_by_name
+from kb.namespaces import XSD
 from kb.store.curl import CurlPool, CurlReply
 from kb.store.journal import JOURNAL_GRAPH, Journal
 from kb.store.scope import ScopeWatch
@@ -34,9 +35,7 @@ _CANCELLED = b"The SPARQL operation has been cancelled"
 _TAIL = 4096
 _DEFAULT_GRAPH = "default"
 #: An N-Triples line whose object is an integral xsd:decimal.
-_INTEGRAL_DECIMAL = re.compile(
-    r'"([+-]?[0-9]+)"\^\^<(http://www\.w3\.org/2001/XMLSchema#decimal)> \.$'
-)
+_INTEGRAL_DECIMAL = re.compile(r'"([+-]?[0-9]+)"\^\^<(' + re.escape(str(XSD.decimal)) + r")> \.$")
 
 
 @dataclass
@@ -504,7 +503,7 @@ class SparqlHttpStore:
                 )
             self.raw_update(
                 f"DROP SILENT GRAPH <{probe}> ; INSERT DATA {{ GRAPH <{probe}> {{ <{probe}> "
-                f'<{probe}> "1"^^<http://www.w3.org/2001/XMLSchema#decimal> }} }}'
+                f'<{probe}> "1"^^<{XSD.decimal}> }} }}'
             )
             rows = self.select(
                 f"SELECT (DATATYPE(?o) AS ?d) WHERE {{ GRAPH <{probe}> {{ ?s ?p ?o }} }}",
