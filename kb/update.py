@@ -8,7 +8,9 @@ then committed like any other write (one update request, all-or-nothing). No HTT
   :class:`~rdflib.Dataset` under the writer lock; the update runs on the copy; every graph it
   changed is validated and written back as ``DROP`` + ``INSERT DATA`` in one request.
 * ``ALL``, ``NAMED``, ``GRAPH ?g`` mean the graphs the caller may write (never the ontology,
-  shapes, provenance and history graphs); copying them is capped at ``MAX_COPY_TRIPLES``.
+  shapes, provenance and history graphs), in every form (``DELETE WHERE``, ``DELETE/INSERT
+  WHERE``, ``WITH``, ``USING NAMED``); a graph named by its IRI may be read whoever owns it.
+  Copying them is capped at ``MAX_COPY_TRIPLES``.
 * The protocol's ``using-graph-uri`` / ``using-named-graph-uri`` act as ``USING`` /
   ``USING NAMED`` on every operation; an update that has its own ``USING`` or ``WITH`` and
   also gets them is refused, as the SPARQL 1.1 Protocol says.
@@ -16,7 +18,7 @@ then committed like any other write (one update request, all-or-nothing). No HTT
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +41,31 @@ from kb.submit import Change, Outcome, Payload, Writer
 rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False  # never fetch USING/FROM graphs from the web
 MAX_COPY_TRIPLES = 200_000
 _ALL = "*"
+
+
+class _WritableView(Dataset):
+    """The copy an update runs on: ``GRAPH ?g`` (and ``ALL``/``NAMED``) range over the named
+    graphs ``may_write`` accepts; a graph named by its IRI is still there to read."""
+
+    def __init__(self, may_write: Callable[[str], bool]) -> None:
+        super().__init__(default_union=False)
+        self._may_write = may_write
+
+    def graphs(self, triple: Any = None) -> Generator[Graph, None, None]:
+        for c in super().graphs(triple):
+            if c.identifier == DATASET_DEFAULT_GRAPH_ID or self._may_write(str(c.identifier)):
+                yield c
+
+    # what rdflib's SPARQL evaluation calls, without the deprecation warnings
+    contexts = graphs
+
+    @property
+    def default_context(self) -> Graph:
+        return self.default_graph
+
+    @default_context.setter
+    def default_context(self, value: Graph) -> None:
+        self._default_context = value
 
 
 @dataclass
@@ -180,7 +207,7 @@ def apply(
 
     with writer.locked():
         scope = _scope(writer, who, p)
-        ds = Dataset(default_union=False)
+        ds = _WritableView(lambda g: not writer.reserved(g) and who.may_write(g, writer.base))
         before: dict[str | None, set[Any]] = {}
         total = 0
         for g in scope:
@@ -191,7 +218,7 @@ def apply(
                     f"the update touches more than {MAX_COPY_TRIPLES:,} triples; name the graphs "
                     "it reads and writes (no ALL, NAMED or GRAPH ?g over a large store)"
                 )
-            target = ds.default_context if g is None else ds.graph(URIRef(g))
+            target = ds.default_graph if g is None else ds.graph(URIRef(g))
             for t in content:
                 target.add(t)
             before[g] = set(content)
@@ -204,7 +231,7 @@ def apply(
         writable = _writable(writer, who, ds, scope, p)
         changes: list[Change] = []
         for g in sorted(writable, key=lambda x: x or ""):
-            graph = ds.default_context if g is None else ds.graph(URIRef(g))
+            graph = ds.default_graph if g is None else ds.graph(URIRef(g))
             after = set(graph)
             if after == before.get(g, set()):
                 continue
@@ -229,8 +256,12 @@ def apply(
 
 def _scope(writer: Writer, who: Principal, p: Plan) -> list[str | None]:
     graphs: set[str | None] = set()
-    if _ALL in p.reads or _ALL in p.writes:
-        graphs |= {g for g in writer.store.graphs() if not writer.reserved(g)}
+    if _ALL in p.reads or _ALL in p.writes:  # GRAPH ?g, ALL, NAMED: the graphs one may write
+        graphs |= {
+            g
+            for g in writer.store.graphs()
+            if not writer.reserved(g) and who.may_write(g, writer.base)
+        }
         graphs.add(None)
     graphs |= {g for g in p.reads | p.writes if g != _ALL}
     for g in p.writes - {_ALL}:
@@ -271,27 +302,42 @@ _OPS = {
 }
 
 
-def _run(ds: Dataset, update: Any) -> None:
+def _run(ds: _WritableView, update: Any) -> None:
     for op in update.algebra:
         ctx = QueryContext(ds, initBindings={})
         ctx.prologue = op.prologue
         if op.name == "Modify":
             _modify(ds, op)
+        elif op.name == "DeleteWhere":
+            _delete_where(ds, op)
         elif op.name == "Create":
             continue
         else:
             _OPS[op.name](ctx, op)
 
 
-def _modify(ds: Dataset, u: CompValue) -> None:
+def _delete_where(ds: _WritableView, u: CompValue) -> None:
+    """DELETE WHERE as the DELETE/INSERT it abbreviates (rdflib's own evaluation looks for a
+    graph named ``?g`` when the pattern says ``GRAPH ?g``, so it deleted nothing)."""
+    where = algebra.BGP(u.triples or [])
+    for g, triples in (u.quads or {}).items():
+        where = algebra.Join(where, algebra.Graph(g, algebra.BGP(triples)))
+    ctx = QueryContext(ds, initBindings={})
+    ctx.prologue = u.prologue
+    solutions = list(evalPart(ctx, where))
+    template = CompValue("DeleteClause", triples=u.triples or [], quads=u.quads or {})
+    _fill(ds, ds.default_graph, template, solutions, remove=True)
+
+
+def _modify(ds: _WritableView, u: CompValue) -> None:
     """DELETE/INSERT ... WHERE with USING/USING NAMED restricting the dataset of the WHERE
     clause (rdflib's own evaluation ignores USING NAMED when it does not load graphs)."""
     if u.using:
-        view = Dataset(default_union=False)
+        view = _WritableView(ds._may_write)
         for d in u.using:
             if d.default:
                 for t in ds.graph(URIRef(d.default)):
-                    view.default_context.add(t)
+                    view.default_graph.add(t)
             else:
                 named = view.graph(URIRef(d.named))
                 for t in ds.graph(URIRef(d.named)):
@@ -303,25 +349,26 @@ def _modify(ds: Dataset, u: CompValue) -> None:
             ctx = ctx.pushGraph(ds.graph(URIRef(u.withClause)))
     ctx.prologue = u.prologue
     solutions = list(evalPart(ctx, u.where))
-    dg = ds.graph(URIRef(u.withClause)) if u.withClause else ds.default_context
-    fill = rdf_update._fillTemplate
+    dg = ds.graph(URIRef(u.withClause)) if u.withClause else ds.default_graph
     if u.delete:
-        for c in solutions:
-            for t in list(fill(u.delete.triples, c)):
-                dg.remove(t)
-            for g, q in u.delete.quads.items():
-                name = c.get(g) if isinstance(g, Variable) else g
-                if name is not None:
-                    target = ds.graph(URIRef(name))
-                    for t in list(fill(q, c)):
-                        target.remove(t)
+        _fill(ds, dg, u.delete, solutions, remove=True)
     if u.insert:
-        for c in solutions:
-            for t in fill(u.insert.triples, c):
-                dg.add(t)
-            for g, q in u.insert.quads.items():
-                name = c.get(g) if isinstance(g, Variable) else g
-                if name is not None:
-                    target = ds.graph(URIRef(name))
-                    for t in fill(q, c):
-                        target.add(t)
+        _fill(ds, dg, u.insert, solutions, remove=False)
+
+
+def _fill(
+    ds: _WritableView, dg: Graph, clause: CompValue, solutions: list[Any], *, remove: bool
+) -> None:
+    """Remove or add the template's triples for every solution; ``GRAPH ?g`` in a template
+    only reaches a graph the caller may write."""
+    fill = rdf_update._fillTemplate
+    for c in solutions:
+        for t in list(fill(clause.triples or [], c)):
+            dg.remove(t) if remove else dg.add(t)
+        for g, q in (clause.quads or {}).items():
+            name = c.get(g) if isinstance(g, Variable) else g
+            if name is None or (isinstance(g, Variable) and not ds._may_write(str(name))):
+                continue
+            target = ds.graph(URIRef(name))
+            for t in list(fill(q, c)):
+                target.remove(t) if remove else target.add(t)

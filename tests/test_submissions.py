@@ -13,6 +13,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -509,6 +510,54 @@ def test_sparql_update_is_validated_and_refuses_load_and_service(
     r = c.post("/update", data=ok, headers=h)
     assert r.status_code == 200 and r.get_json()["removed"] > 0
     assert not kb.store.ask(f"ASK {{ GRAPH <{BASE}graph/clusters/upd> {{ ?m <{note}> ?n }} }}")
+
+
+NOTE = "http://www.w3.org/2004/02/skos/core#note"
+
+
+def graph_var_forms(mine: str, other: str) -> dict[str, str]:
+    """Each update form with ``GRAPH ?g``: notes deleted from, and ``?g`` recorded in, the
+    graphs ``?g`` ranges over (issue 18 item 11: it means the graphs the caller may write)."""
+    pattern = f"GRAPH ?g {{ ?m <{NOTE}> ?n }}"
+    seen = f"GRAPH <{mine}> {{ ?m <urn:x-test:seen-in> ?g }}"
+    return {
+        "DELETE WHERE": f"DELETE WHERE {{ {pattern} }}",
+        "DELETE/INSERT WHERE": f"DELETE {{ {pattern} }} INSERT {{ {seen} }} WHERE {{ {pattern} }}",
+        "WITH": f"WITH <{mine}> DELETE {{ {pattern} }} INSERT {{ ?m <urn:x-test:seen-in> ?g }} "
+        f"WHERE {{ {pattern} }}",
+        "USING NAMED": f"DELETE {{ {pattern} }} INSERT {{ {seen} }} "
+        f"USING NAMED <{mine}> USING NAMED <{other}> WHERE {{ {pattern} }}",
+    }
+
+
+def notes_and_seen(select: Any, mine: str, other: str) -> tuple[int, int, set[str]]:
+    def count(g: str) -> int:
+        q = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{g}> {{ ?s <{NOTE}> ?o }} }}"
+        return int(select(q)[0]["n"]["value"])
+
+    rows = select(f"SELECT DISTINCT ?o WHERE {{ GRAPH <{mine}> {{ ?s <urn:x-test:seen-in> ?o }} }}")
+    return count(mine), count(other), {r["o"]["value"] for r in rows}
+
+
+@pytest.mark.parametrize("form", list(graph_var_forms("", "")))
+def test_graph_var_in_an_update_means_the_graphs_the_caller_may_write(
+    c: FlaskClient, kb: Service, tokens: dict, form: str
+) -> None:
+    mine, other = f"{BASE}graph/clusters/gq-mine", f"{BASE}graph/clusters/gq-other"
+    own = TokenStore(kb.settings.tokens_path).create(f"gq {form}", graphs=("clusters/gq-mine",))
+    turtle = {"Content-Type": "text/turtle"}
+    for path, token in (("clusters/gq-mine", own), ("clusters/gq-other", tokens["admin"])):
+        r = c.put(f"/graphs/{path}", data=CLUSTER, headers=auth(token, **turtle))
+        assert r.status_code in (200, 201), r.get_json()
+    before = notes_and_seen(kb.store.select, mine, other)
+    assert before[0] > 0 and before[1] == before[0] and before[2] == set()
+    update = graph_var_forms(mine, other)[form]
+    r = c.post(
+        "/update", data=update, headers=auth(own, **{"Content-Type": "application/sparql-update"})
+    )
+    assert r.status_code == 200 and r.get_json()["removed"] == before[0], r.get_json()
+    after = notes_and_seen(kb.store.select, mine, other)
+    assert after == (0, before[1], set() if form == "DELETE WHERE" else {mine})
 
 
 # --- spreadsheets -------------------------------------------------------------------------------

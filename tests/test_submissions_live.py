@@ -23,7 +23,7 @@ from rdflib.namespace import RDF
 
 from kb.auth import TokenStore
 from tests.support.kbserve import KbServe, start_kb_serve
-from tests.test_submissions import HOSTILE
+from tests.test_submissions import HOSTILE, graph_var_forms, notes_and_seen
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOL = ROOT / "tests" / "conformance" / "sparql11-protocol" / "protocol"
@@ -190,6 +190,44 @@ def test_ten_stewards_at_once_lose_nothing_and_interleave_nothing(server: KbServ
         for line in (server.store / "clusterkb-audit.jsonl").read_text().splitlines()
     ]
     assert len([e for e in audit if e["outcome"] == "committed"]) == 11
+
+
+def test_graph_var_in_every_update_form_against_the_real_server(server: KbServe) -> None:
+    """``GRAPH ?g`` ranges over the graphs the caller may write (issue 18 item 11)."""
+    ts = TokenStore(server.store / "clusterkb-tokens.json")
+    admin, own = ts.create("gq admin", role="admin"), ts.create("gq", graphs=("clusters/gq-mine",))
+    mine, other = server.url + "graph/clusters/gq-mine", server.url + "graph/clusters/gq-other"
+
+    def select(q: str) -> list[dict]:
+        r = requests.post(
+            server.url + "sparql",
+            data={"query": q},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=60,
+        )
+        assert r.status_code == 200, r.text
+        rows: list[dict] = r.json()["results"]["bindings"]
+        return rows
+
+    for form, update in graph_var_forms(mine, other).items():
+        for g, token in ((mine, own), (other, admin)):
+            r = requests.put(
+                server.url + "graphs/" + g[len(server.url + "graph/") :],
+                data=CLUSTER,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "text/turtle"},
+                timeout=60,
+            )
+            assert r.status_code in (200, 201), r.text
+        notes = notes_and_seen(select, mine, other)[0]
+        r = requests.post(
+            server.url + "update",
+            data=update.encode(),
+            headers={"Authorization": f"Bearer {own}", "Content-Type": "application/sparql-update"},
+            timeout=60,
+        )
+        assert r.status_code == 200 and r.json()["removed"] == notes, (form, r.text)
+        expected = set() if form == "DELETE WHERE" else {mine}
+        assert notes_and_seen(select, mine, other) == (0, notes, expected), form
 
 
 # --- kill -9 during commits ---------------------------------------------------------------
