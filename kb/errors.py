@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kb.submit import Outcome
 
 
 class KBError(Exception):
@@ -91,3 +94,35 @@ class ValidationTimeout(KBError):
     """Validation did not finish within its deadline (the write is refused)."""
 
     code = "validation_timeout"
+
+
+class ValidationFailed(KBError):
+    """The data has SHACL violations; carries the readable report (HTTP 422)."""
+
+    code = "validation_failed"
+
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+        n = len(outcome.report.violations) if outcome.report else 0
+        super().__init__(f"the data has {n} SHACL violation(s); nothing was written")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), **self.outcome.to_dict()}
+
+
+class PreconditionFailed(KBError):
+    """If-Match / If-None-Match does not hold (HTTP 412)."""
+
+    code = "precondition_failed"
+
+
+class Conflict(KBError):
+    """The request conflicts with what was committed before (HTTP 409)."""
+
+    code = "conflict"
+
+
+class BadGraph(KBError):
+    """A graph name that is not acceptable (HTTP 400)."""
+
+    code = "bad_graph_name"

@@ -38,7 +38,15 @@ from rdflib.term import Node
 from kb import bundled, history
 from kb.auth import Forbidden, Principal
 from kb.config import Settings
-from kb.errors import KBError, ParseError, UnsupportedFormat
+from kb.errors import (
+    BadGraph,
+    Conflict,
+    KBError,
+    ParseError,
+    PreconditionFailed,
+    UnsupportedFormat,
+    ValidationFailed,
+)
 from kb.formats import RDF_SYNTAXES, syntax_by_name
 from kb.load import Limits, parse
 from kb.namespaces import SH, SKOS
@@ -50,38 +58,6 @@ SKOS_PREF = str(SKOS.prefLabel)
 RDFS_LABEL = str(RDFS.label)
 _IRI = re.compile(r"^(https?|urn):[^\s<>\"{}|\\^`\x00-\x20]+$")
 MAX_CONTEXT_IRIS = 5000
-
-
-class ValidationFailed(KBError):
-    """The data has SHACL violations; carries the readable report (HTTP 422)."""
-
-    code = "validation_failed"
-
-    def __init__(self, outcome: Outcome) -> None:
-        self.outcome = outcome
-        n = len(outcome.report.violations) if outcome.report else 0
-        super().__init__(f"the data has {n} SHACL violation(s); nothing was written")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), **self.outcome.to_dict()}
-
-
-class PreconditionFailed(KBError):
-    """If-Match / If-None-Match does not hold (HTTP 412)."""
-
-    code = "precondition_failed"
-
-
-class Conflict(KBError):
-    """The request conflicts with what was committed before (HTTP 409)."""
-
-    code = "conflict"
-
-
-class BadGraph(KBError):
-    """A graph name that is not acceptable (HTTP 400)."""
-
-    code = "bad_graph_name"
 
 
 @dataclass

@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from kb import errors as e
 from kb.auth import AuthError, Forbidden
-from kb.submit import BadGraph, Conflict, PreconditionFailed, ValidationFailed
+from kb.errors import BadGraph, Conflict, PreconditionFailed, ValidationFailed
 
 log = logging.getLogger(__name__)
 

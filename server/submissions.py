@@ -33,10 +33,10 @@ from werkzeug.exceptions import BadRequest, NotFound, TooManyRequests, Unsupport
 from kb import history
 from kb.audit import AuditLog
 from kb.auth import AuthError, Principal, TokenStore
-from kb.errors import KBError, QueryRejected
+from kb.errors import KBError, QueryRejected, ValidationFailed
 from kb.query import QueryPolicy
 from kb.sheets import TEMPLATES, XLSX_TYPE, template_csv, template_xlsx
-from kb.submit import Outcome, ValidationFailed, Writer, accepted_media_types, read_payload
+from kb.submit import Outcome, Writer, accepted_media_types, read_payload
 from kb.update import apply as apply_update
 from kb.update import plan as plan_update
 
