@@ -97,7 +97,7 @@ class ValidationTimeout(KBError):
 
 
 class ValidationFailed(KBError):
-    """The data has SHACL violations; carries the readable report (HTTP 422)."""
+    """The data has SHACL violations; carries the readable report."""
 
     code = "validation_failed"
 
@@ -111,18 +111,18 @@ class ValidationFailed(KBError):
 
 
 class PreconditionFailed(KBError):
-    """If-Match / If-None-Match does not hold (HTTP 412)."""
+    """If-Match / If-None-Match does not hold."""
 
     code = "precondition_failed"
 
 
 class Conflict(KBError):
-    """The request conflicts with what was committed before (HTTP 409)."""
+    """The request conflicts with what was committed before."""
 
     code = "conflict"
 
 
 class BadGraph(KBError):
-    """A graph name that is not acceptable (HTTP 400)."""
+    """A graph name that is not acceptable."""
 
     code = "bad_graph_name"

@@ -45,7 +45,6 @@ PREFIXES: dict[str, str] = {
 # ``PROV.used`` both work; a term that is also a ``str`` method needs ``DCTERMS["format"]``).
 RDF_NS = Namespace(PREFIXES["rdf"])
 RDFS_NS = Namespace(PREFIXES["rdfs"])
-OWL_NS = Namespace(PREFIXES["owl"])
 XSD = Namespace(PREFIXES["xsd"])
 SKOS = Namespace(PREFIXES["skos"])
 DCTERMS = Namespace(PREFIXES["dct"])

@@ -47,13 +47,13 @@ class _WritableView(Dataset):
     """The copy an update runs on: ``GRAPH ?g`` (and ``ALL``/``NAMED``) range over the named
     graphs ``may_write`` accepts; a graph named by its IRI is still there to read."""
 
-    def __init__(self, may_write: Callable[[str], bool]) -> None:
+    def __init__(self, may_write: Callable[[str | None], bool]) -> None:
         super().__init__(default_union=False)
-        self._may_write = may_write
+        self.may_write = may_write
 
     def graphs(self, triple: Any = None) -> Generator[Graph, None, None]:
         for c in super().graphs(triple):
-            if c.identifier == DATASET_DEFAULT_GRAPH_ID or self._may_write(str(c.identifier)):
+            if c.identifier == DATASET_DEFAULT_GRAPH_ID or self.may_write(str(c.identifier)):
                 yield c
 
     # what rdflib's SPARQL evaluation calls, without the deprecation warnings
@@ -207,7 +207,7 @@ def apply(
 
     with writer.locked():
         scope = _scope(writer, who, p)
-        ds = _WritableView(lambda g: not writer.reserved(g) and who.may_write(g, writer.base))
+        ds = _WritableView(_writes(writer, who))
         before: dict[str | None, set[Any]] = {}
         total = 0
         for g in scope:
@@ -254,14 +254,15 @@ def apply(
         )
 
 
+def _writes(writer: Writer, who: Principal) -> Callable[[str | None], bool]:
+    """Whether ``who`` may write a graph: what ``GRAPH ?g``, ``ALL`` and ``NAMED`` range over."""
+    return lambda g: not writer.reserved(g) and who.may_write(g, writer.base)
+
+
 def _scope(writer: Writer, who: Principal, p: Plan) -> list[str | None]:
     graphs: set[str | None] = set()
     if _ALL in p.reads or _ALL in p.writes:  # GRAPH ?g, ALL, NAMED: the graphs one may write
-        graphs |= {
-            g
-            for g in writer.store.graphs()
-            if not writer.reserved(g) and who.may_write(g, writer.base)
-        }
+        graphs |= set(filter(_writes(writer, who), writer.store.graphs()))
         graphs.add(None)
     graphs |= {g for g in p.reads | p.writes if g != _ALL}
     for g in p.writes - {_ALL}:
@@ -280,19 +281,12 @@ def _writable(
     names: set[str | None] = {None}
     names |= {str(c.identifier) for c in ds.contexts() if c.identifier != DATASET_DEFAULT_GRAPH_ID}
     names |= set(scope)
-    out = set()
-    for g in names:
-        if writer.reserved(g):
-            continue
-        if who.may_write(g, writer.base):
-            out.add(g)
-    return out
+    return set(filter(_writes(writer, who), names))
 
 
 _OPS = {
     "InsertData": rdf_update.evalInsertData,
     "DeleteData": rdf_update.evalDeleteData,
-    "DeleteWhere": rdf_update.evalDeleteWhere,
     "Clear": rdf_update.evalClear,
     "Drop": rdf_update.evalDrop,
     "Create": rdf_update.evalCreate,
@@ -333,7 +327,7 @@ def _modify(ds: _WritableView, u: CompValue) -> None:
     """DELETE/INSERT ... WHERE with USING/USING NAMED restricting the dataset of the WHERE
     clause (rdflib's own evaluation ignores USING NAMED when it does not load graphs)."""
     if u.using:
-        view = _WritableView(ds._may_write)
+        view = _WritableView(ds.may_write)
         for d in u.using:
             if d.default:
                 for t in ds.graph(URIRef(d.default)):
@@ -363,12 +357,14 @@ def _fill(
     only reaches a graph the caller may write."""
     fill = rdf_update._fillTemplate
     for c in solutions:
+        change = dg.remove if remove else dg.add
         for t in list(fill(clause.triples or [], c)):
-            dg.remove(t) if remove else dg.add(t)
+            change(t)
         for g, q in (clause.quads or {}).items():
             name = c.get(g) if isinstance(g, Variable) else g
-            if name is None or (isinstance(g, Variable) and not ds._may_write(str(name))):
+            if name is None or (isinstance(g, Variable) and not ds.may_write(str(name))):
                 continue
             target = ds.graph(URIRef(name))
+            change_target = target.remove if remove else target.add
             for t in list(fill(q, c)):
-                target.remove(t) if remove else target.add(t)
+                change_target(t)
