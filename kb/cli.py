@@ -212,47 +212,41 @@ def validate(
 @store_option
 def query(sparql: str | None, file: IO[str] | None, fmt: str, store: Path | None) -> None:
     """Run a read-only SPARQL query (the endpoint's limits apply)."""
-    from kb.query import QueryPolicy, check_query
-    from kb.store import open_store
+    # The endpoint's query service (kb.query.QueryService): the same check, store query, row
+    # cap and time limit. No result cache: one process answers one query, and cannot reach a
+    # running server's cache. No restart on a runaway query: a store started for this command
+    # is stopped when it ends, and one a `kb serve` manages is not this process's to restart.
+    from kb.query import QueryRequest, QueryService
+    from kb.results import GRAPH, by_format_name, kind_of
+    from kb.store import SparqlHttpStore, open_store
 
     if (sparql is None) == (file is None):
         raise click.UsageError("give the query as an argument or with --file, not both")
     text = sparql if sparql is not None else file.read()  # type: ignore[union-attr]
     settings = _settings(store=store)
-    checked = check_query(
-        text,
-        QueryPolicy(
-            settings.max_query_bytes, settings.max_query_depth, settings.service_allow_list
-        ),
-    )
-    graph_form = checked.form in ("CONSTRUCT", "DESCRIBE")
+    opened: list[SparqlHttpStore] = []
+    service = QueryService(settings, lambda: opened[0])
+    checked = service.check(text)  # before a store is started for a query it would refuse
+    kind = kind_of(checked.form)
     if fmt == "table":
-        fmt = "turtle" if graph_form else "table"
-    elif (RESULT_FORMATS[fmt][1] == "graph") != graph_form:
+        fmt = "turtle" if kind == GRAPH else "table"
+    elif RESULT_FORMATS[fmt][1] != kind:
         raise click.UsageError(f"--format {fmt} does not fit a {checked.form} query")
-    accept = "application/sparql-results+json" if fmt == "table" else RESULT_FORMATS[fmt][0]
+    want = by_format_name(
+        "application/sparql-results+json" if fmt == "table" else RESULT_FORMATS[fmt][0], kind
+    )
     with open_store(settings) as client:
-        if fmt != "table" and client.canonical_formats:
-            # a remote server is asked for N-Triples / SPARQL JSON only, converted here
-            from kb.namespaces import PREFIXES
-            from kb.results import by_format_name, cap_result, store_syntax
-
-            want = by_format_name(accept, RESULT_FORMATS[fmt][1])
-            got = store_syntax(want, canonical=True)
-            if got != want:
-                chunks = client.query(text, accept=got.media_type).iter_bytes()
-                capped = cap_result(chunks, got=got, want=want, max_rows=1 << 62, prefixes=PREFIXES)
-                sys.stdout.buffer.write(capped.body)
-                sys.stdout.buffer.flush()
-                return
-        result = client.query(text, accept=accept)
-        if fmt != "table":
+        opened.append(client)
+        got = service.answer(QueryRequest(text), lambda _: want)
+        if fmt == "table":
+            click.echo(_table(json.loads(got.read())))
+        else:
             out = sys.stdout.buffer
-            for chunk in result.iter_bytes():
+            for chunk in [got.body] if isinstance(got.body, bytes) else got.body:
                 out.write(chunk)
             out.flush()
-            return
-        click.echo(_table(json.loads(result.read())))
+    if got.truncated:
+        click.echo(f"note: the answer was cut at {settings.max_rows:,} rows (max_rows)", err=True)
 
 
 def _table(body: dict[str, Any]) -> str:

@@ -4,11 +4,12 @@
   ``application/x-www-form-urlencoded``; POST ``application/sparql-query``; any number of
   ``default-graph-uri`` / ``named-graph-uri`` (they replace the query's own FROM/FROM NAMED).
   Parameters and bodies must be UTF-8. Updates are never accepted here.
-* Every query passes :func:`kb.query.check_query` (size, nesting depth, SERVICE allow-list, no
-  updates) before it reaches the store; the store enforces the time limit.
-* Results are negotiated (:mod:`server.accept`), cut at ``max_rows`` with the headers
-  ``X-SPARQL-MaxRows`` / ``X-SPARQL-Truncated``, and kept in the result cache
-  (:mod:`kb.cache`), which the response's ``X-Cache: HIT|MISS|OFF`` reports.
+* The query service (:class:`kb.query.QueryService`, also behind ``kb query``) checks every
+  query (size, nesting depth, SERVICE allow-list, no updates) before it reaches the store, runs
+  it under the store's time limit, cuts it at ``max_rows`` and keeps it in the result cache
+  (:mod:`kb.cache`). This module reads the protocol, negotiates the format
+  (:mod:`server.accept`) and says what the answer is in headers: ``X-Cache: HIT|MISS|OFF``,
+  ``X-SPARQL-MaxRows`` / ``X-SPARQL-Rows`` / ``X-SPARQL-Truncated``.
 * ``GET /sparql`` without a query: the service description (Turtle, JSON-LD, RDF/XML,
   N-Triples); a browser (HTML preferred) gets the query UI, also with a ``query=`` (permalinks).
 * The commonest request — a GET with a query from a client that does not ask for HTML — is
@@ -19,7 +20,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
@@ -29,22 +30,12 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import BadRequest, NotAcceptable, NotFound, UnsupportedMediaType
 from werkzeug.http import parse_accept_header
 
-from kb.cache import CachedResult, ResultCache
-from kb.errors import QueryRejected, QueryTimeout, UnsupportedFormat
+from kb.cache import ResultCache
+from kb.errors import QueryRejected, UnsupportedFormat
 from kb.namespaces import PREFIXES
-from kb.query import QueryPolicy, check_query
-from kb.results import (
-    GRAPH,
-    SOLUTIONS,
-    ResultSyntax,
-    by_format_name,
-    cap_result,
-    kind_of,
-    store_syntax,
-    syntaxes,
-)
+from kb.query import Answer, QueryRequest, QueryService
+from kb.results import GRAPH, SOLUTIONS, ResultSyntax, by_format_name, kind_of, syntaxes
 from kb.service import Service
-from kb.store import SparqlHttpStore, StoreResponse
 from server import examples, kb_service
 from server.accept import negotiate
 from server.service_description import SD_SYNTAXES, service_description
@@ -53,11 +44,6 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 bp = Blueprint("sparql", __name__)
-
-_TIMEOUT = (
-    "the query ran longer than this endpoint's limit of {limit:g} s and was stopped; narrow it "
-    "down (LIMIT, more specific patterns) or ask for less"
-)
 
 _EXPOSE = "X-Cache, X-SPARQL-MaxRows, X-SPARQL-Truncated, X-SPARQL-Rows"
 #: Reads are open to scripts on any origin (no credentials are involved).
@@ -70,16 +56,6 @@ _PREFLIGHT = (
 
 
 @dataclass(frozen=True)
-class Answer:
-    """A query's answer for either way in (the Flask view or :class:`QueryFastPath`): the
-    body (bytes, or a stream of them) and the headers that say what it is."""
-
-    body: bytes | Iterator[bytes]
-    content_type: str
-    headers: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True)
 class ProtocolRequest:
     query: str | None
     default_graphs: tuple[str, ...]
@@ -88,15 +64,15 @@ class ProtocolRequest:
 
 
 def init_app(app: Flask) -> None:
-    settings = app.extensions["kb"].settings
-    app.extensions["kb_cache"] = ResultCache(settings.cache_bytes)
+    service: Service = app.extensions["kb"]
+    app.extensions["kb_query"] = QueryService(
+        service.settings,
+        lambda: service.store,
+        cache=ResultCache(service.settings.cache_bytes),
+        restart=service.restart_store,
+    )
     app.register_blueprint(bp)
     app.wsgi_app = QueryFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
-
-
-def result_cache() -> ResultCache:
-    cache: ResultCache = current_app.extensions["kb_cache"]
-    return cache
 
 
 @bp.after_request
@@ -120,8 +96,8 @@ def sparql() -> Response:
         return _service_description(req.format)
     if request.method == "GET" and _browser_wants_html():
         return _ui(query=req.query)
-    got = answer(kb_service(), result_cache(), req, request.accept_mimetypes)
-    return Response(got.body, content_type=got.content_type, headers=list(got.headers))
+    got = answer(query_service(), req, request.accept_mimetypes)
+    return Response(got.body, content_type=got.syntax.content_type, headers=answer_headers(got))
 
 
 @bp.get("/sparql/examples")
@@ -200,110 +176,31 @@ def protocol_request(params: list[tuple[str, str]], direct: str | None) -> Proto
     )
 
 
-def answer(
-    service: Service, cache: ResultCache, req: ProtocolRequest, accept: MIMEAccept
-) -> Answer:
-    """Run the request's query (checked, negotiated, cut at ``max_rows``, cached) or raise
-    the error that says why not."""
-    settings = service.settings
+def query_service() -> QueryService:
+    qs: QueryService = current_app.extensions["kb_query"]
+    return qs
+
+
+def answer(qs: QueryService, req: ProtocolRequest, accept: MIMEAccept) -> Answer:
+    """The request's answer from the query service, in the negotiated format."""
     assert req.query is not None
-    checked = check_query(
-        req.query,
-        QueryPolicy(
-            settings.max_query_bytes, settings.max_query_depth, settings.service_allow_list
-        ),
-    )
-    want = _negotiate(syntaxes(kind_of(checked.form)), req.format, accept)
-    store = service.store
-    # read before the query runs (see kb.cache), and only for the cache: on a remote store
-    # each read is a round trip
-    version = store.data_version if cache.enabled else None
-    key = (
-        version,
-        checked.text,
-        req.default_graphs,
-        req.named_graphs,
-        want.name,
-        settings.max_rows,
-    )
-    hit = cache.get(key)
-    if hit is not None:
-        return _respond(hit, "HIT", settings.max_rows)
-    got = store_syntax(want, canonical=store.canonical_formats)
-    try:
-        result = _query(store, checked.text, got, req, checked.has_dataset, version)
-    except QueryTimeout:
-        # The store did not even start answering within its own limit (+5 s): it did not stop
-        # the query, which would go on holding a core. Stop it the hard way.
-        service.restart_store("a query outlived the store's time limit")
-        raise QueryTimeout(_TIMEOUT.format(limit=settings.query_timeout)) from None
-    state = "MISS" if cache.enabled else "OFF"
-    chunks = _time_limited(result.iter_bytes(), settings.query_timeout)
-    if settings.max_rows or got != want:
-        limit = settings.max_rows or (1 << 62)
-        capped = cap_result(chunks, got=got, want=want, max_rows=limit, prefixes=PREFIXES)
-        entry = CachedResult(capped.body, want.content_type, capped.rows, capped.truncated)
-        cache.put(key, entry)
-        return _respond(entry, state, settings.max_rows)
-    # No row cap: stream the store's bytes straight through (nothing is built in memory), and
-    # keep a copy for the cache only while it stays small enough.
-    first = next(chunks, b"")  # a time-out before the first byte is still a clean 503
-    return Answer(_tee(first, chunks, cache, key, want), want.content_type, (("X-Cache", state),))
-
-
-def _query(
-    store: SparqlHttpStore,
-    text: str,
-    got: ResultSyntax,
-    req: ProtocolRequest,
-    own_dataset: bool,
-    version: str | None,
-) -> StoreResponse:
-    return store.query(
-        text,
-        accept=got.media_type,
-        default_graph_uris=req.default_graphs,
-        named_graph_uris=req.named_graphs,
-        # A dataset (the protocol's or the query's FROM) replaces the union default graph
-        # (Oxigraph refuses both at once, and ignores FROM when asked for the union).
-        union_default_graph=not (req.default_graphs or req.named_graphs or own_dataset),
-        data_version=version,
+    fmt = req.format
+    return qs.answer(
+        QueryRequest(req.query, req.default_graphs, req.named_graphs),
+        lambda checked: _negotiate(syntaxes(kind_of(checked.form)), fmt, accept),
     )
 
 
-def _tee(
-    first: bytes, rest: Iterator[bytes], cache: ResultCache, key: tuple, want: ResultSyntax
-) -> Iterator[bytes]:
-    kept: list[bytes] | None = [first] if cache.enabled else None
-    size = len(first)
-    yield first
-    for chunk in rest:
-        if kept is not None:
-            size += len(chunk)
-            if size <= cache.max_entry_bytes:
-                kept.append(chunk)
-            else:
-                kept = None
-        yield chunk
-    if kept is not None:
-        cache.put(key, CachedResult(b"".join(kept), want.content_type, None, False))
-
-
-def _time_limited(chunks: Iterator[bytes], limit: float) -> Iterator[bytes]:
-    try:
-        yield from chunks
-    except QueryTimeout:
-        raise QueryTimeout(_TIMEOUT.format(limit=limit)) from None
-
-
-def _respond(entry: CachedResult, cache_state: str, max_rows: int) -> Answer:
-    headers = [("X-Cache", cache_state)]
-    if max_rows:
-        headers.append(("X-SPARQL-MaxRows", str(max_rows)))
-    if entry.rows is not None:
-        headers.append(("X-SPARQL-Rows", str(entry.rows)))
-    headers.append(("X-SPARQL-Truncated", "true" if entry.truncated else "false"))
-    return Answer(entry.body, entry.content_type, tuple(headers))
+def answer_headers(got: Answer) -> list[tuple[str, str]]:
+    """What the answer is: ``X-Cache``, and the row cap's ``X-SPARQL-*`` where it applied."""
+    headers = [("X-Cache", got.cache)]
+    if got.truncated is not None:
+        if got.max_rows:
+            headers.append(("X-SPARQL-MaxRows", str(got.max_rows)))
+        if got.rows is not None:
+            headers.append(("X-SPARQL-Rows", str(got.rows)))
+        headers.append(("X-SPARQL-Truncated", "true" if got.truncated else "false"))
+    return headers
 
 
 def _negotiate(
@@ -370,10 +267,7 @@ class QueryFastPath:
             return self.inner(environ, start_response)  # the service description
         try:
             got = answer(
-                self.app.extensions["kb"],
-                self.app.extensions["kb_cache"],
-                req,
-                parse_accept_header(accept, MIMEAccept),
+                self.app.extensions["kb_query"], req, parse_accept_header(accept, MIMEAccept)
             )
         except Exception as exc:  # drawn by the app, as the view's errors are
             with self.app.request_context(environ):
@@ -381,10 +275,10 @@ class QueryFastPath:
                     self.app.handle_user_exception(exc), from_error_handler=True
                 )
             return failed(environ, start_response)
-        headers = [("Content-Type", got.content_type)]
+        headers = [("Content-Type", got.syntax.content_type)]
         if isinstance(got.body, bytes):
             headers.append(("Content-Length", str(len(got.body))))
-        headers += [*got.headers, *_CORS, ("Vary", "Accept")]
+        headers += [*answer_headers(got), *_CORS, ("Vary", "Accept")]
         start_response("200 OK", headers)
         return [got.body] if isinstance(got.body, bytes) else got.body
 
@@ -395,7 +289,7 @@ class QueryFastPath:
 def _service_description(fmt: str | None) -> Response:
     syntax = _negotiate(SD_SYNTAXES, fmt, request.accept_mimetypes)
     endpoint = url_for("sparql.sparql", _external=True)
-    body = service_description(kb_service(), endpoint, syntax, cache=result_cache().enabled)
+    body = service_description(kb_service(), endpoint, syntax, cache=query_service().cache.enabled)
     return Response(body, content_type=syntax.content_type)
 
 
@@ -420,8 +314,10 @@ __all__ = [
     "Answer",
     "QueryFastPath",
     "answer",
+    "answer_headers",
     "by_format_name",
     "init_app",
     "protocol_request",
+    "query_service",
     "read_protocol_request",
 ]

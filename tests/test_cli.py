@@ -229,3 +229,20 @@ def test_query_formats_and_errors(runner: CliRunner, tmp_path: Path) -> None:
     assert service.exit_code == 2 and "SERVICE" in service.stderr
     assert runner.invoke(main, ["query", "--format", "turtle", q]).exit_code == 2
     assert runner.invoke(main, ["query"]).exit_code == 2
+
+
+def test_query_goes_through_the_endpoints_query_service(runner: CliRunner, tmp_path: Path) -> None:
+    """`kb query` answers through :class:`kb.query.QueryService`, so the endpoint's row cap
+    applies too, and says so on stderr (the data on stdout stays a well-formed result)."""
+    runner.invoke(main, ["load", str(_write(tmp_path, "a.nt", GOOD_NT))])
+    q = "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s"
+    capped = runner.invoke(main, ["query", q], env={"KB_MAX_ROWS": "1"})
+    assert capped.exit_code == 0, capped.output
+    assert "(1 row)" in capped.stdout and "http://e/a" in capped.stdout
+    assert "cut at 1 rows" in capped.stderr
+    body = json.loads(
+        runner.invoke(main, ["query", "--format", "json", q], env={"KB_MAX_ROWS": "1"}).stdout
+    )
+    assert [b["s"]["value"] for b in body["results"]["bindings"]] == ["http://e/a"]
+    whole = runner.invoke(main, ["query", q], env={"KB_MAX_ROWS": "0"})
+    assert "(2 rows)" in whole.stdout and "cut at" not in whole.stderr
