@@ -105,6 +105,20 @@ def test_misuse_gets_the_right_4xx(
     assert client.get("/health").status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/sparql", "/sparql/"])
+def test_a_post_without_a_content_type_is_415_naming_both_accepted_types(
+    client: FlaskClient, path: str
+) -> None:
+    """W3C ``bad_query_missing_form_type`` (a url-encoded body, no type) on the test client;
+    tests/test_sparql_live.py sends it to a real server over a socket."""
+    r = client.post(path, data=b"query=ASK%20%7B%7D")
+    assert "CONTENT_TYPE" not in r.request.environ  # the test client added no type
+    assert r.status_code == 415
+    detail = r.get_json()["detail"]
+    assert "application/sparql-query" in detail
+    assert "application/x-www-form-urlencoded" in detail
+
+
 def test_method_override_headers_are_ignored(client: FlaskClient) -> None:
     """H5: X-HTTP-Method-Override and _method do not turn a read into anything else."""
     r = client.post(

@@ -4,13 +4,15 @@ E, F, G and K (each followed by a check that the server still answers).
 
 The server runs with ``query_timeout=1`` and ``max_rows=50``; the manifest's data files are
 loaded into the named graphs the manifest names (``kb load --graph``, through the server).
-The manifest's ``update_*`` tests are not collected: this endpoint offers no SPARQL Update
-(its ``bad_update_*`` tests are, and pass because every update is refused).
+The manifest's ``update_*`` tests run against ``/update`` (tests/test_submissions_live.py): this
+endpoint offers no SPARQL Update (its ``bad_update_*`` tests run here too, and pass because
+every update is refused); a test checks that every entry runs in one of the two.
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -128,6 +130,45 @@ def test_the_manifest_has_the_query_and_bad_tests() -> None:
     assert len([n for n in names if n.startswith("query_")]) == 13
     assert len([n for n in names if n.startswith("bad_")]) == 14
     assert {"query_dataset_full", "bad_query_non_utf8", "bad_update_get"} <= names
+
+
+def test_every_manifest_entry_is_run_by_a_live_test() -> None:
+    """The query and ``bad_*`` entries run here, the ``update_*`` ones against ``/update``
+    (tests/test_submissions_live.py): an entry neither collects fails here, so none is
+    silently skipped."""
+    from tests.test_submissions_live import UPDATE_TESTS
+
+    g = Graph().parse(PROTOCOL / "manifest.ttl", format="turtle")
+    manifest = next(g.subjects(RDF.type, MF.Manifest))
+    entries = {str(e).rsplit("#", 1)[-1] for e in Collection(g, g.value(manifest, MF.entries))}
+    run = {t.name for t in TESTS} | {name for name, _ in UPDATE_TESTS}
+    assert len(entries) == 34
+    assert entries - run == set()
+    assert all(req.expected for t in TESTS for req in t.requests)  # every status is checked
+
+
+@pytest.mark.parametrize("path", ["/sparql", "/sparql/"])
+def test_a_post_without_a_content_type_is_415_naming_both_accepted_types(
+    strict: KbServe, path: str
+) -> None:
+    """``bad_query_missing_form_type`` sent byte for byte over a socket, so no client library
+    can add a type on the way."""
+    host, port = strict.url.split("//", 1)[1].rstrip("/").rsplit(":", 1)
+    body = b"query=ASK%20%7B%7D"
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode() + body
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(request)
+        raw = b""
+        while chunk := conn.recv(65536):
+            raw += chunk
+    head, _, answer = raw.partition(b"\r\n\r\n")
+    assert head.split(b" ", 2)[1] == b"415", head
+    detail = json.loads(answer)["detail"]
+    assert "application/sparql-query" in detail
+    assert "application/x-www-form-urlencoded" in detail
 
 
 @pytest.mark.parametrize("test", TESTS, ids=[t.name for t in TESTS])
