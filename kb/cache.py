@@ -1,11 +1,13 @@
 """A bounded, thread-safe LRU cache of query results, invalidated by the data version.
 
 Keys are ``(data_version, query text, dataset, result format, row cap)``. The data version is
-read from the store *before* the query runs (:attr:`kb.store.SparqlHttpStore.data_version`),
-and every write bumps it *after* the store acknowledged the write and *before* the write call
-returns. So a result computed from data older than an acknowledged write is always filed under
-an older version, which no later reader asks for: nothing stale is served once a write has been
-acknowledged, and nothing has to be deleted eagerly (old entries fall out of the LRU).
+read *before* the query runs (:attr:`kb.store.SparqlHttpStore.data_version`, or on a remote
+store the background view's, which is never older than an acknowledged write:
+:mod:`kb.store.scope`), and every write bumps it *after* the store acknowledged the write and
+*before* the write call returns. So a result computed from data older than an acknowledged
+write is always filed under an older version, which no later reader asks for: nothing stale is
+served once a write has been acknowledged, and nothing has to be deleted eagerly (old entries
+fall out of the LRU).
 
 Values are the bytes of finished results; a result larger than ``max_entry_bytes`` is not kept.
 """

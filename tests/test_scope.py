@@ -24,11 +24,11 @@ class Graphs:
         self.reads = 0
         self.fail = False
 
-    def __call__(self) -> list[str]:
+    def __call__(self) -> tuple[str, list[str]]:
         self.reads += 1
         if self.fail:
             raise StoreUnavailable("the store is down")
-        return list(self.graphs)
+        return f"v{len(self.graphs)}", list(self.graphs)
 
 
 def test_a_query_uses_the_view_only_while_it_is_young() -> None:
@@ -50,6 +50,21 @@ def test_a_view_read_before_this_process_wrote_is_not_used() -> None:
         first_view(watch)
         watch.wrote()
         assert watch.graphs() is None  # the query asks the store itself
+    finally:
+        watch.close()
+
+
+def test_the_view_carries_the_data_version_it_read_the_graphs_under() -> None:
+    """The result cache keys on it instead of asking the store (see kb.query.service); a
+    write of this process makes the next query read it from the store."""
+    read = Graphs()
+    watch = ScopeWatch(read, fresh_for=30)
+    try:
+        first_view(watch)
+        assert watch.view() == ("v1", ["g1"])
+        assert watch.version() == "v1"
+        watch.wrote()
+        assert watch.version() is None and watch.view() is None
     finally:
         watch.close()
 

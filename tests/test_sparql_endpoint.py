@@ -4,6 +4,7 @@ streaming and the result cache (also under concurrent writes)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -18,8 +19,10 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import RDF
 
 from kb.service import Service
+from kb.store import SparqlHttpStore, remote_store
 from tests.conftest import BACKEND, BASE
 from tests.support.apps import CONSTRUCT, SELECT, app_with
+from tests.support.views import first_view
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 KBE = Namespace("https://w3id.org/clusterkb/ns/endpoint#")
@@ -442,16 +445,9 @@ def test_a_write_invalidates_the_cache(service: Service, scratch_graph: str) -> 
     assert _latest(c) == (1, "MISS")
 
 
-@pytest.mark.skipif(
-    BACKEND == "virtuoso",
-    reason="timing: on Virtuoso the first read after a write (data version, then the list of "
-    "graphs in scope, then the query: ~85 ms) is ten times slower than a write (~8 ms), so no "
-    "two reads share a data version while the writer runs and no read can be a cache HIT; "
-    "test_a_write_invalidates_the_cache covers invalidation there",
-)
-def test_never_stale_after_an_acknowledged_write(service: Service, scratch_graph: str) -> None:
-    """Readers hammer one cached query while a writer commits; every answer is at least as new
-    as the last write acknowledged before the request started."""
+def _hammer(service: Service, graph: str) -> tuple[list[str], list[str], int]:
+    """Readers hammer one cached query while a writer commits 25 values: (answers older than
+    the last write acknowledged before their request started, cache states, last answer)."""
     app = app_with(service)
     acknowledged = -1
     done = threading.Event()
@@ -472,14 +468,92 @@ def test_never_stale_after_an_acknowledged_write(service: Service, scratch_graph
         t.start()
     try:
         for i in range(25):
-            service.store.update(
-                f"INSERT DATA {{ GRAPH <{scratch_graph}> {{ <urn:c> <urn:v> {i} }} }}"
-            )
+            service.store.update(f"INSERT DATA {{ GRAPH <{graph}> {{ <urn:c> <urn:v> {i} }} }}")
             acknowledged = i
     finally:
         done.set()
         for t in readers:
             t.join()
+    return failures, states, _latest(app.test_client())[0]
+
+
+def test_never_stale_after_an_acknowledged_write(service: Service, scratch_graph: str) -> None:
+    """Every answer is at least as new as the last write acknowledged before the request
+    started (on Virtuoso too, where the cache key's data version may come from the
+    background view)."""
+    failures, states, last = _hammer(service, scratch_graph)
+    assert not failures
+    assert "MISS" in states
+    assert last == 24
+
+
+@pytest.mark.skipif(
+    BACKEND == "virtuoso",
+    reason="timing: on Virtuoso the first read after a write (data version, then the list of "
+    "graphs in scope, then the query: ~85 ms) is ten times slower than a write (~8 ms), so no "
+    "two reads share a data version while the writer runs and no read can be a cache HIT; "
+    "test_a_write_invalidates_the_cache covers invalidation there",
+)
+def test_reads_between_writes_are_cache_hits(service: Service, scratch_graph: str) -> None:
+    """The staleness check above with a cache that is used: some reads are HITs."""
+    failures, states, last = _hammer(service, scratch_graph)
     assert not failures
     assert "HIT" in states and "MISS" in states
-    assert _latest(app.test_client())[0] == 24
+    assert last == 24
+
+
+@contextlib.contextmanager
+def _quiet_view(store: SparqlHttpStore) -> Iterator[None]:
+    """The background view read once, then not again for 15 s: the store requests counted
+    meanwhile are the queries' own."""
+    watch = store.scope_watch
+    was = watch.fresh_for
+    watch.wrote()  # no view read before now is used (as after a write of this front end)
+    watch.fresh_for = 30.0  # the reader reads at once, then waits 15 s
+    try:
+        store.recent_data_version()  # start the reads if they had stopped
+        first_view(watch, timeout=10)
+        yield
+    finally:
+        watch.fresh_for = was
+
+
+@pytest.mark.skipif(BACKEND != "virtuoso", reason="a remote store's background view")
+def test_a_cached_query_asks_the_remote_store_nothing(service: Service) -> None:
+    """The cache key's data version comes from the background view (kb.store.scope), not
+    from a request per query: a HIT sends no request to the store (it sent one, the version
+    read, before), a MISS one (two before)."""
+    store = service.store
+    c = app_with(service).test_client()  # its own, empty result cache
+    query = SELECT
+    with _quiet_view(store):
+        before = store.queries_sent
+        r = c.post("/sparql", data={"query": query})
+        assert r.headers.get("X-Cache") == "MISS", r.data[:300]
+        assert store.queries_sent - before == 1
+        before = store.queries_sent
+        assert c.post("/sparql", data={"query": query}).headers["X-Cache"] == "HIT"
+        assert store.queries_sent - before == 0
+
+
+@pytest.mark.skipif(BACKEND != "virtuoso", reason="front ends sharing a remote store")
+def test_a_write_through_another_front_end_is_seen_once_it_settled(
+    service: Service, scratch_graph: str
+) -> None:
+    """A write through another front end (its own client of the same store) is in this front
+    end's next answer once that front end has waited ``store_freshness`` before acknowledging
+    it, as every front end does — although this one keys its cache on the background view;
+    and a write through this front end is in its very next answer."""
+    c = app_with(service).test_client()
+    other = remote_store(service.settings)
+    try:
+        first_view(service.store.scope_watch, timeout=10)
+        assert _latest(c)[0] == -1
+        assert _latest(c) == (-1, "HIT")
+        other.update(f"INSERT DATA {{ GRAPH <{scratch_graph}> {{ <urn:c> <urn:v> 1 }} }}")
+        other.settle()  # what its front end does before it acknowledges the write
+        assert _latest(c) == (1, "MISS")
+        service.store.update(f"INSERT DATA {{ GRAPH <{scratch_graph}> {{ <urn:c> <urn:v> 2 }} }}")
+        assert _latest(c) == (2, "MISS")
+    finally:
+        other.close()

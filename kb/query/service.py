@@ -110,8 +110,11 @@ class QueryService:
         cache = self.cache
         max_rows = self.settings.max_rows
         # read before the query runs (see kb.cache), and only for the cache: on a remote store
-        # each read is a round trip
-        version = store.data_version if cache.enabled else None
+        # each read is a round trip, so the background view's version is taken where it is
+        # young enough (kb.store.scope says why it is never older than an acknowledged write)
+        version = None
+        if cache.enabled:
+            version = store.recent_data_version() or store.data_version
         key = (version, checked.text, req.default_graphs, req.named_graphs, want.name, max_rows)
         hit = cache.get(key)
         if hit is not None:

@@ -230,13 +230,21 @@ class SparqlHttpStore:
         #: The graphs in scope as recently read in the background (``fresh_for`` seconds at
         #: most; see :mod:`kb.store.scope`); only where the scope is a list of graphs.
         self.scope_watch = ScopeWatch(
-            self._scope_graphs, fresh_for if graph_scope and not union_default_graph_param else 0
+            self._scope_view, fresh_for if graph_scope and not union_default_graph_param else 0
         )
+        #: Query requests sent to the store (versions and graph lists included).
+        self.queries_sent = 0
 
     @property
     def data_version(self) -> str:
         """Changes whenever data is written through this code (see :mod:`kb.store.version`)."""
         return self.clock.current()
+
+    def recent_data_version(self) -> str | None:
+        """The data version of the background view of the graphs in scope, where it is young
+        enough to key a query's answer on (:mod:`kb.store.scope`), without a request; else
+        None (then read :attr:`data_version`)."""
+        return self.scope_watch.version()
 
     # --- queries -----------------------------------------------------------------------
 
@@ -375,6 +383,10 @@ class SparqlHttpStore:
     def raw_select_one(self, sparql: str) -> str | None:
         rows = self.select(sparql, union_default_graph=False)
         return next((v["value"] for r in rows for v in r.values()), None)
+
+    def _scope_view(self) -> tuple[str, list[str]]:
+        version = self.data_version
+        return version, self._scope_graphs(version)
 
     def _scope_graphs(self, version: str | None = None) -> list[str]:
         version = version if version is not None else self.data_version
@@ -599,6 +611,7 @@ class SparqlHttpStore:
     def _post_query(self, fields: list[tuple[str, str]], accept: str, limit: float) -> CurlReply:
         """POST a query form through the libcurl pool (:mod:`kb.store.curl`: a query is the
         hot path)."""
+        self.queries_sent += 1
         return self._queries.post(
             self.query_url,
             urlencode(fields).encode("ascii"),

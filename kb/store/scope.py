@@ -1,4 +1,5 @@
-"""Which graphs a query on a remote store sees, without asking the store before every query.
+"""Which graphs a query on a remote store sees, and the data version, without asking the store
+before every query.
 
 On a store without a union-default-graph parameter (Virtuoso), a query's default graph is the
 list of public graphs, sent as ``default-graph-uri``. That list changes when a graph is created
@@ -16,6 +17,14 @@ client closes). So if a write was acknowledged before a query arrived at any fro
 view that query uses was read after the write had ended, and includes it::
 
     write ends at c  <=  ack - fresh_for  <  query - fresh_for  <  view sent
+
+The view holds the data version it read the list under (the version is read first), and the
+same argument holds for it: the version in a view young enough to be used is at least that of
+every write acknowledged before the query arrived, so the result cache (:mod:`kb.cache`) may
+key on it instead of reading the version again — one store request fewer per query. A write of
+this process marks the view stale at once (:meth:`ScopeWatch.wrote`): until a view is read
+after it, queries read the version and the list from the store, so a front end's own writes
+are in its very next answer.
 
 Only intervals on one host's monotonic clock are compared, so hosts need no clock
 synchronisation. Every front end of one store must use the same ``fresh_for``.
@@ -40,15 +49,18 @@ IDLE_AFTER = 10.0
 class ScopeWatch:
     """A recent view of the graphs in scope, read in the background while queries come in.
 
-    ``read`` returns the graphs in scope from the store (two requests at most: the version,
-    and the list when the version moved). ``fresh_for`` 0 turns the watch off: :meth:`graphs`
-    always answers None and :meth:`settle` never waits.
+    ``read`` returns the data version and the graphs in scope under it from the store (two
+    requests at most: the version, and the list when the version moved). ``fresh_for`` 0 turns
+    the watch off: :meth:`graphs` and :meth:`version` always answer None and :meth:`settle`
+    never waits.
     """
 
-    def __init__(self, read: Callable[[], list[str]], fresh_for: float) -> None:
+    def __init__(self, read: Callable[[], tuple[str, list[str]]], fresh_for: float) -> None:
         self.read = read
-        self.fresh_for = max(0.0, fresh_for)
-        self._view: tuple[float, list[str]] | None = None  # (when its read was sent, graphs)
+        self._wake = threading.Event()
+        self.fresh_for = fresh_for
+        #: (when its read was sent, (data version, graphs))
+        self._view: tuple[float, tuple[str, list[str]]] | None = None
         self._wrote_at = float("-inf")  # when this process's last write ended
         self._local = threading.local()  # when this thread's last write ended
         self._queried_at = float("-inf")
@@ -56,9 +68,31 @@ class ScopeWatch:
         self._thread: threading.Thread | None = None
         self._closed = threading.Event()
 
+    @property
+    def fresh_for(self) -> float:
+        return self._fresh_for
+
+    @fresh_for.setter
+    def fresh_for(self, seconds: float) -> None:
+        """Takes effect at once: a running background reader reads again now."""
+        self._fresh_for = max(0.0, seconds)
+        self._wake.set()
+
     def graphs(self) -> list[str] | None:
         """The graphs in scope, if the view is young enough to answer a query that arrives
         now; None: ask the store. Starts the background reads."""
+        view = self.view()
+        return None if view is None else view[1]
+
+    def version(self) -> str | None:
+        """The data version, on the same terms as :meth:`graphs`."""
+        view = self.view()
+        return None if view is None else view[0]
+
+    def view(self) -> tuple[str, list[str]] | None:
+        """(data version, graphs in scope), if the view is young enough to answer a query
+        that arrives now and was read after this process's last write; None: ask the store.
+        Starts the background reads."""
         if self.fresh_for <= 0:
             return None
         now = time.monotonic()
@@ -94,6 +128,7 @@ class ScopeWatch:
 
     def close(self) -> None:
         self._closed.set()
+        self._wake.set()
 
     def _start(self) -> None:
         with self._lock:
@@ -105,7 +140,7 @@ class ScopeWatch:
     def _run(self) -> None:
         try:
             while not self._closed.is_set():
-                if time.monotonic() - self._queried_at > IDLE_AFTER:
+                if self.fresh_for <= 0 or time.monotonic() - self._queried_at > IDLE_AFTER:
                     break
                 sent = time.monotonic()
                 try:
@@ -113,7 +148,8 @@ class ScopeWatch:
                 except StoreError as exc:
                     self._view = None  # queries ask the store themselves, and report it
                     log.debug("reading the graphs in scope failed: %s", exc)
-                self._closed.wait(self.fresh_for / 2)
+                self._wake.wait(self.fresh_for / 2)
+                self._wake.clear()
         finally:
             self._view = None
             with self._lock:
