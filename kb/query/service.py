@@ -80,6 +80,12 @@ class QueryService:
     underneath). ``cache`` None or of size 0: no result cache. ``restart`` is called with a
     reason when the store did not stop a query at its time limit; None where the caller does
     not own the store's process.
+
+    The ``/sparql`` view and its fast path share one service per app, with the app's result
+    cache and :meth:`kb.service.Service.restart_store`. ``kb query`` makes its own, with the
+    same check, store query, time limit and row cap but no cache (one process answers one
+    query, and cannot reach a running server's cache) and no restart (a store it started is
+    stopped when the command ends; one a ``kb serve`` manages is not its to restart).
     """
 
     def __init__(
