@@ -1,11 +1,20 @@
-"""What may reach the store: decided on the parsed query (CATALOGUE groups E, G, H)."""
+"""What may reach the store: decided on the parsed query (CATALOGUE groups E, G, H); and the
+query service that answers it, for /sparql and `kb query` alike."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
+from kb.cache import ResultCache
 from kb.errors import QueryRejected
-from kb.query import QueryPolicy, check_query, nesting_depth
+from kb.query import QueryPolicy, QueryRequest, QueryService, check_query, nesting_depth
+from kb.results import SOLUTIONS, by_format_name
+from kb.service import Service
+from tests.support.apps import SELECT
 
 ACCEPTED = [
     ("SELECT * WHERE { ?s ?p ?o } LIMIT 3", "SELECT"),
@@ -66,3 +75,33 @@ def test_service_allow_list_admits_only_listed_prefixes() -> None:
 def test_depth_ignores_brackets_in_strings_iris_and_comments() -> None:
     text = 'SELECT * # {{{{{{\nWHERE { ?s <http://e/a(b)> "((((" . }'
     assert nesting_depth(text)[0] == 1
+
+
+# --- the query service (kb.query.service) -------------------------------------------------------
+
+
+def test_the_query_service_imports_no_flask() -> None:
+    code = (
+        "import sys, kb.query\n"
+        "assert not [m for m in sys.modules if m.startswith(('flask', 'werkzeug'))]"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_query_service_caps_caches_and_refuses_first(service: Service) -> None:
+    """What /sparql and `kb query` share: the row cap, the cache (HIT after MISS, OFF without
+    one), and the check before the format is even chosen."""
+    settings = service.settings.replace(max_rows=1)
+    want = by_format_name("json", SOLUTIONS)
+    req = QueryRequest(SELECT)
+    cached = QueryService(settings, lambda: service.store, cache=ResultCache(1 << 20))
+    first = cached.answer(req, lambda _: want)
+    assert (first.cache, first.rows, first.truncated) == ("MISS", 1, True)
+    assert len(json.loads(first.read())["results"]["bindings"]) == 1
+    again = cached.answer(req, lambda _: want)
+    assert again.cache == "HIT" and again.read() == first.read()
+    assert QueryService(settings, lambda: service.store).answer(req, lambda _: want).cache == "OFF"
+    chosen: list[str] = []
+    with pytest.raises(QueryRejected, match="syntax error"):
+        cached.answer(QueryRequest("SELECT * {"), lambda c: chosen.append(c.form) or want)
+    assert chosen == []
