@@ -376,7 +376,7 @@ def _dataset(
         g.add((dist, DCAT.accessURL, URIRef(site.landing)))
         g.add((dist, DCAT.downloadURL, download))
         g.add((download, RDF.type, RDFS.Resource))
-        g.add((dist, DCTERMS.format, URIRef(FILE_TYPE + fmt.file_type)))
+        g.add((dist, DCTERMS.format, URIRef(f"{FILE_TYPE}{fmt.file_type}")))
         g.add((dist, DCAT.mediaType, URIRef(IANA + fmt.media_type)))
         if fmt.gzip:
             g.add((dist, DCAT.compressFormat, URIRef(IANA + "application/gzip")))

@@ -26,6 +26,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kb.config import Settings
+from kb.formats import Format, formats
 from kb.namespaces import DCTERMS as DCT
 from kb.namespaces import PC, PREFIXES, RDF_NS, RDFS_NS, SKOS, graph_iri
 from kb.store.http import SparqlHttpStore
@@ -62,30 +63,10 @@ LINK_TARGETS: dict[str, tuple[str, str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class DumpFormat:
-    key: str  # "nt.gz", "ttl", "jsonld", "trig"
-    label: str
-    media_type: str
-    file_type: str  # EU file-type NAL code
-    oxigraph: ox.RdfFormat
-    gzip: bool = False
-
-
-FORMATS: tuple[DumpFormat, ...] = (
-    DumpFormat(
-        "nt.gz",
-        "N-Triples (gzip)",
-        "application/n-triples",
-        "RDF_N_TRIPLES",
-        ox.RdfFormat.N_TRIPLES,
-        True,
-    ),
-    DumpFormat("ttl", "Turtle", "text/turtle", "RDF_TURTLE", ox.RdfFormat.TURTLE),
-    DumpFormat("jsonld", "JSON-LD", "application/ld+json", "JSON_LD", ox.RdfFormat.JSON_LD),
-    DumpFormat("trig", "TriG", "application/trig", "RDF_TRIG", ox.RdfFormat.TRIG),
-)
-FORMAT_BY_KEY = {f.key: f for f in FORMATS}
+#: The dump formats: rows of the format table; a dump file's ``format`` is the row's key
+#: (its usual suffix: ``nt.gz``, ``ttl``, ``jsonld``, ``trig``).
+FORMATS: tuple[Format, ...] = formats("ntriples-gzip", "turtle", "jsonld", "trig")
+FORMAT_BY_KEY: dict[str, Format] = {f.key: f for f in FORMATS}
 
 
 @dataclass
@@ -110,7 +91,7 @@ class Stats:
 class DumpFile:
     path: str  # relative to the version folder: "clusterkb.ttl", "graph/clusters/x.trig"
     graph: str | None  # the named graph; None for the whole knowledge base
-    format: str  # DumpFormat.key
+    format: str  # the key of its row in FORMATS
     media_type: str
     bytes: int
     sha256: str
@@ -257,9 +238,11 @@ def _serialize(
     for fmt in FORMATS:
         path = folder / f"{stem}.{fmt.key}"
         path.parent.mkdir(parents=True, exist_ok=True)
-        data: Iterable[Any] = quads if fmt.oxigraph.supports_datasets else as_triples
-        prefixes = PREFIXES if fmt.oxigraph in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
-        body = ox.serialize(data, format=fmt.oxigraph, prefixes=prefixes)
+        syntax = fmt.oxigraph
+        assert syntax is not None
+        data: Iterable[Any] = quads if syntax.supports_datasets else as_triples
+        prefixes = PREFIXES if syntax in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
+        body = ox.serialize(data, format=syntax, prefixes=prefixes)
         assert body is not None
         if fmt.gzip:
             body = gzip.compress(body, mtime=0)

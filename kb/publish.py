@@ -1,4 +1,6 @@
-"""A self-contained static release: what a province uploads where a portal harvests it.
+"""What the knowledge base publishes: the running service's :class:`Publication` (dumps,
+DCAT-AP catalogue, VoID and ontology of the current data version, made once per version) and a
+self-contained static release (what a province uploads where a portal harvests it).
 
 ``publish(store, settings, outdir, url=...)`` writes::
 
@@ -18,13 +20,102 @@ import hashlib
 import html
 import shutil
 import tempfile
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from rdflib import Graph, URIRef
+
 from kb import catalogue as cat
+from kb import ontology_doc
 from kb.config import Settings
-from kb.dumps import FORMAT_BY_KEY, MANIFEST, Dumps, ensure_dumps, graph_name
+from kb.dumps import FORMAT_BY_KEY, MANIFEST, Dumps, downloads_root, ensure_dumps, graph_name
 from kb.store.http import SparqlHttpStore
+
+#: Serialized catalogue pages kept per data version (a few pages and formats).
+MAX_PAGES = 64
+
+
+@dataclass
+class Published:
+    """What is published for one data version."""
+
+    version: str
+    dumps: Dumps
+    catalogue: Graph  # every dataset, no paging
+    void: Graph
+    pages: dict[tuple[str, str], bytes] = field(default_factory=dict)  # serialized /catalog
+
+    def keep_page(self, key: tuple[str, str], body: bytes) -> None:
+        if len(self.pages) < MAX_PAGES:
+            self.pages[key] = body
+
+    def resource(self, iri: str) -> Graph | None:
+        """The catalogue's triples about ``iri`` (and its blank nodes), or ``None``."""
+        node = URIRef(iri)
+        if (node, None, None) not in self.catalogue:
+            return None
+        out = Graph()
+        for p, o in self.catalogue.predicate_objects(node):
+            out.add((node, p, o))
+            for p2, o2 in self.catalogue.predicate_objects(o):
+                if not isinstance(o, URIRef):
+                    out.add((o, p2, o2))
+        for s, p in self.catalogue.subject_predicates(node):
+            out.add((s, p, node))
+        return out
+
+
+class Publication:
+    """The publication state of one running knowledge base: its :class:`Published` for the
+    store's current data version, made when first asked for after the data changed (dumps are
+    generated then, never per request) and shared by every request until the next change."""
+
+    def __init__(self, store: SparqlHttpStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._current: Published | None = None
+        self._ontology: tuple[str, Graph] | None = None
+
+    def current(self) -> Published:
+        version = self.store.data_version
+        hit = self._current
+        if hit is not None and hit.version == version:
+            return hit
+        with self._lock:
+            hit = self._current
+            if hit is not None and hit.version == version:
+                return hit
+            base = self.settings.base_iri
+            dumps = ensure_dumps(self.store, base, downloads_root(self.settings))
+            made = Published(
+                version,
+                dumps,
+                cat.catalogue_graph(base, dumps, publisher(self.settings)),
+                cat.void_graph(base, dumps),
+            )
+            self._current = made
+            return made
+
+    def ontology(self) -> Graph:
+        """The ontology document of the current data version (read from the store once per
+        version; no dumps are made for it)."""
+        version = self.store.data_version
+        hit = self._ontology
+        if hit is None or hit[0] != version:
+            hit = (version, ontology_doc.ontology_graph(self.store, self.settings.base_iri))
+            self._ontology = hit
+        return hit[1]
+
+    def resource(self, iri: str) -> Graph | None:
+        """The catalogue's triples about ``iri`` (for the ``/id/...`` pages of catalogue
+        resources), or ``None``; an identifier outside the catalogue's paths never builds
+        dumps."""
+        base = self.settings.base_iri
+        if not iri.startswith(tuple(base + p for p in cat.RESOURCE_PATHS)):
+            return None
+        return self.current().resource(iri)
 
 
 @dataclass(frozen=True)

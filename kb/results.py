@@ -1,8 +1,9 @@
 """SPARQL result formats as data, and the row cap applied to a result stream. No HTTP here.
 
-One table (:data:`RESULT_SYNTAXES`) says, for every format a query result can be sent in, its
-short name, media type, file suffix, aliases (media types clients send for it) and whether it
-carries solutions (SELECT/ASK) or a graph (CONSTRUCT/DESCRIBE).
+The formats a query result can be sent in are rows of the one format table
+(:data:`kb.formats.RESULT_SYNTAXES`): short name, media type, suffix, aliases (media types
+clients send for it) and whether it carries solutions (SELECT/ASK) or a graph
+(CONSTRUCT/DESCRIBE).
 
 :func:`cap_result` reads a store's result stream and cuts it at ``max_rows`` solutions or
 triples. It reads at most ``max_rows + 1`` rows before it returns, so the caller knows whether
@@ -27,102 +28,28 @@ import msgspec
 import pyoxigraph as ox
 
 from kb.errors import StoreError, UnsupportedFormat
+from kb.formats import GRAPH, RESULT_SYNTAXES, SOLUTIONS, Format
 from kb.namespaces import XSD
 
 _XSD_STRING = str(XSD.string)
 
-SOLUTIONS = "solutions"
-GRAPH = "graph"
-
-
-@dataclass(frozen=True)
-class ResultSyntax:
-    name: str
-    media_type: str
-    suffix: str
-    kind: str  # SOLUTIONS or GRAPH
-    aliases: tuple[str, ...] = ()
-    format_names: tuple[str, ...] = ()  # extra ?format= values
-
-    @property
-    def content_type(self) -> str:
-        text = self.media_type.startswith("text/") or self.media_type.endswith(("+xml", "json"))
-        return f"{self.media_type}; charset=utf-8" if text else self.media_type
-
-    @property
-    def format_iri(self) -> str:
-        """The W3C format IRI (https://www.w3.org/ns/formats/)."""
-        return "http://www.w3.org/ns/formats/" + _FORMAT_IRIS[self.name]
-
-
-RESULT_SYNTAXES: tuple[ResultSyntax, ...] = (
-    ResultSyntax(
-        "json",
-        "application/sparql-results+json",
-        "srj",
-        SOLUTIONS,
-        ("application/json", "text/javascript", "application/javascript"),
-    ),
-    ResultSyntax(
-        "xml", "application/sparql-results+xml", "srx", SOLUTIONS, ("application/xml", "text/xml")
-    ),
-    ResultSyntax("csv", "text/csv", "csv", SOLUTIONS),
-    ResultSyntax("tsv", "text/tab-separated-values", "tsv", SOLUTIONS),
-    ResultSyntax(
-        "turtle",
-        "text/turtle",
-        "ttl",
-        GRAPH,
-        ("application/x-turtle", "application/turtle"),
-        ("ttl",),
-    ),
-    ResultSyntax("ntriples", "application/n-triples", "nt", GRAPH, ("text/plain",), ("nt",)),
-    ResultSyntax(
-        "jsonld",
-        "application/ld+json",
-        "jsonld",
-        GRAPH,
-        ("application/x-json+ld", "application/json"),
-        ("json-ld", "json"),
-    ),
-    ResultSyntax(
-        "rdfxml", "application/rdf+xml", "rdf", GRAPH, ("application/xml", "text/xml"), ("xml",)
-    ),
-    ResultSyntax("trig", "application/trig", "trig", GRAPH),
-    ResultSyntax("nquads", "application/n-quads", "nq", GRAPH, (), ("nq",)),
-)
-
-_FORMAT_IRIS = {
-    "json": "SPARQL_Results_JSON",
-    "xml": "SPARQL_Results_XML",
-    "csv": "SPARQL_Results_CSV",
-    "tsv": "SPARQL_Results_TSV",
-    "turtle": "Turtle",
-    "ntriples": "N-Triples",
-    "jsonld": "JSON-LD",
-    "rdfxml": "RDF_XML",
-    "trig": "TriG",
-    "nquads": "N-Quads",
-}
-
-_OX_GRAPH = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "trig": ox.RdfFormat.TRIG,
-    "nquads": ox.RdfFormat.N_QUADS,
-}
-_OX_SOLUTIONS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
+#: A result format is a row of the format table (:mod:`kb.formats`).
+ResultSyntax = Format
 
 
 def syntaxes(kind: str) -> tuple[ResultSyntax, ...]:
     """The formats offered for a kind of result, the default first."""
     return tuple(s for s in RESULT_SYNTAXES if s.kind == kind)
+
+
+def _ox_graph(syntax: ResultSyntax) -> ox.RdfFormat:
+    assert syntax.oxigraph is not None
+    return syntax.oxigraph
+
+
+def _ox_solutions(syntax: ResultSyntax) -> ox.QueryResultsFormat:
+    assert syntax.results is not None
+    return syntax.results
 
 
 def kind_of(form: str) -> str:
@@ -133,7 +60,7 @@ def by_format_name(name: str, kind: str) -> ResultSyntax:
     """The format a ``?format=`` value (short name, suffix or media type) names for ``kind``."""
     key = name.strip().lower()
     for s in syntaxes(kind):
-        if key in (s.name, s.suffix, s.media_type, *s.format_names, *s.aliases):
+        if s.means(key) or key in s.also_serves:
             return s
     offered = ", ".join(s.name for s in syntaxes(kind))
     raise UnsupportedFormat(f"format {name!r} is not offered for this result; offered: {offered}")
@@ -148,7 +75,7 @@ def store_syntax(client: ResultSyntax, *, canonical: bool = False) -> ResultSynt
         return by_format_name("ntriples" if client.kind == GRAPH else "json", client.kind)
     if client.kind == GRAPH and client.name in ("trig", "nquads"):
         return by_format_name("ntriples", GRAPH)
-    if client.kind == SOLUTIONS and client.name not in _OX_SOLUTIONS:
+    if client.kind == SOLUTIONS and client.results is None:
         return by_format_name("json", SOLUTIONS)
     return client
 
@@ -231,7 +158,7 @@ def _cap_graph(
     max_rows: int,
     prefixes: dict[str, str] | None,
 ) -> CappedResult:
-    parsed = ox.parse(stream, format=_OX_GRAPH[got.name])
+    parsed = ox.parse(stream, format=_ox_graph(got))
     triples = list(itertools.islice(parsed, max_rows + 1))
     truncated = len(triples) > max_rows
     if not truncated and got == want:
@@ -240,7 +167,7 @@ def _cap_graph(
     triples = triples[:max_rows]
     body = ox.serialize(
         (ox.Triple(q.subject, q.predicate, q.object) for q in triples),
-        format=_OX_GRAPH[want.name],
+        format=_ox_graph(want),
         prefixes=prefixes if want.name in ("turtle", "trig", "rdfxml") else None,
     )
     return CappedResult(body or b"", len(triples), truncated)
@@ -253,7 +180,7 @@ def _cap_solutions(
     want: ResultSyntax,
     max_rows: int,
 ) -> CappedResult:
-    parsed = ox.parse_query_results(stream, format=_OX_SOLUTIONS[got.name])
+    parsed = ox.parse_query_results(stream, format=_ox_solutions(got))
     if isinstance(parsed, ox.QueryBoolean):
         value = bool(parsed)
         if got == want:

@@ -26,10 +26,11 @@ from rdflib import RDF, XSD, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kb.errors import ParseError
+from kb.formats import named
 from kb.namespaces import PC, PREFIXES
 
 CSV_TYPE = "text/csv"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_TYPE = named("xlsx").media_type
 MAX_ROWS = 50_000
 MAX_XLSX_UNPACKED = 256 << 20  # refuse "zip bombs": XLSX whose parts unpack past 256 MiB
 

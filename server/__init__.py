@@ -37,7 +37,7 @@ def create_app(
     from server import catalog, pages
 
     app.register_blueprint(pages.bp)  # /id, /doc, /resource, /ns (linked-data pages)
-    app.register_blueprint(catalog.bp)  # /downloads, /void, /catalog
+    catalog.init_app(app)  # /downloads, /void, /catalog and the publication state
 
     from server import submissions
 

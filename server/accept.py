@@ -1,7 +1,9 @@
-"""Negotiation of SPARQL result formats: suffix > ``?format=`` > ``Accept`` (q-values) > 406.
+"""The one ``Accept`` ranking (:func:`preferred`), and negotiation of SPARQL result formats:
+suffix > ``?format=`` > ``Accept`` (q-values) > 406.
 
-The offered formats come from :mod:`kb.results` (the format table lives in ``kb/``); this
-module only reads the request's wishes. :func:`quality` is shared with :mod:`server.negotiate`.
+The offered formats are rows of :mod:`kb.formats`; this module only reads the request's
+wishes. :func:`preferred` decides for pages and RDF documents (:mod:`server.negotiate`), the
+SPARQL results, the submissions' reports and the error pages (:mod:`server.errors`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def negotiate(
         return by_format_name(suffix, kind)
     if format_param:
         return by_format_name(format_param, kind)
-    best = preferred(accept, offered, lambda s: (s.media_type, *s.aliases))
+    best = preferred(accept, offered, lambda s: s.accepts)
     if best is None:
         listed = ", ".join(s.media_type for s in offered)
         raise NotAcceptable(f"none of the requested media types is offered; offered: {listed}")

@@ -1,73 +1,45 @@
 """``/downloads`` (dumps with sizes and checksums), ``/void`` and ``/catalog`` (DCAT-AP).
 
-Dumps are regenerated when the store's ``data_version`` changes, never per request; the
-catalogue and VoID are built from the dumps' manifest and cached per data version.
+Glue over :class:`kb.publish.Publication`, which the app owns: dumps are regenerated when the
+store's ``data_version`` changes, never per request; the catalogue and VoID are built from the
+dumps' manifest and kept per data version.
 ``/catalog`` pages its datasets like ckanext-dcat (``?page=``, ``?modified_since=``, Hydra).
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
-import threading
-from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, request, send_file
+from flask import Blueprint, Flask, Response, current_app, request, send_file
 from rdflib import Graph
 
 from kb import catalogue as cat
-from kb.dumps import FORMAT_BY_KEY, Dumps, downloads_root, ensure_dumps, graph_name
+from kb.dumps import FORMAT_BY_KEY, graph_name
 from kb.errors import NotFound, QueryRejected
+from kb.publish import Publication, Published, publisher
 from server import kb_service
 from server.negotiate import HTML, RDF_ONLY, Representation, negotiate
 from server.pages import page_lang, rdf_response, render_page
 
 bp = Blueprint("catalog", __name__)
 
-_DOWNLOAD_TYPES = {
-    "nt.gz": "application/gzip",
-    "ttl": "text/turtle; charset=utf-8",
-    "jsonld": "application/ld+json",
-    "trig": "application/trig; charset=utf-8",
-}
+
+def init_app(app: Flask) -> None:
+    service = app.extensions["kb"]
+    app.extensions["kb_publication"] = Publication(service.store, service.settings)
+    app.register_blueprint(bp)
 
 
-@dataclass
-class Published:
-    dumps: Dumps
-    catalogue: Graph  # every dataset, no paging
-    void: Graph
-    pages: dict[tuple[str, str], bytes] = field(default_factory=dict)  # serialized /catalog
-
-
-_lock = threading.Lock()
-_cache: dict[str, Published] = {}
-
-
-def publisher() -> cat.Publisher:
-    s = kb_service().settings
-    return cat.Publisher(s.publisher_name, s.contact_email, s.licence)
+def publication() -> Publication:
+    """The running knowledge base's publication state (made in :func:`init_app`)."""
+    made: Publication = current_app.extensions["kb_publication"]
+    return made
 
 
 def published() -> Published:
     """Dumps, catalogue and VoID of the current data version (made once per version)."""
-    service = kb_service()
-    version = service.store.data_version
-    key = f"{id(service)}:{version}"
-    hit = _cache.get(key)
-    if hit is not None:
-        return hit
-    with _lock:
-        hit = _cache.get(key)
-        if hit is not None:
-            return hit
-        base = service.settings.base_iri
-        dumps = ensure_dumps(service.store, base, downloads_root(service.settings))
-        made = Published(
-            dumps, cat.catalogue_graph(base, dumps, publisher()), cat.void_graph(base, dumps)
-        )
-        _cache.clear()
-        _cache[key] = made
-        return made
+    return publication().current()
 
 
 @bp.get("/downloads")
@@ -98,20 +70,11 @@ def download(name: str) -> Response:
     if entry is None:
         raise NotFound(f"there is no download {name!r}; see /downloads")
     response = send_file(
-        made.dumps.folder / entry.path,
-        mimetype=_DOWNLOAD_TYPES[entry.format],
-        etag=entry.sha256,
-        conditional=True,
-        max_age=0,
+        made.dumps.folder / entry.path, etag=entry.sha256, conditional=True, max_age=0
     )
-    response.headers["Digest"] = "sha-256=" + _b64(entry.sha256)
+    response.headers["Content-Type"] = FORMAT_BY_KEY[entry.format].content_type
+    response.headers["Digest"] = "sha-256=" + base64.b64encode(bytes.fromhex(entry.sha256)).decode()
     return response
-
-
-def _b64(hexdigest: str) -> str:
-    import base64
-
-    return base64.b64encode(bytes.fromhex(hexdigest)).decode()
 
 
 @bp.get("/void")
@@ -140,24 +103,19 @@ def catalog(suffix: str | None = None) -> Response:
     graph = cat.catalogue_graph(
         settings.base_iri,
         made.dumps,
-        publisher(),
+        publisher(settings),
         page=page,
         page_size=size,
         modified_since=since,
         page_url=settings.base_iri + request.full_path.lstrip("/").rstrip("?"),
     )
     response = rdf_response(graph, rep)
-    if len(made.pages) < 64:  # a few pages and formats per data version
-        made.pages[key] = response.get_data()
+    made.keep_page(key, response.get_data())
     return response
 
 
 def _rdf_bytes(body: bytes, rep: Representation) -> Response:
-    response = Response(body, mimetype=rep.media_type)
-    if rep.media_type.startswith("text/"):
-        response.content_type = f"{rep.media_type}; charset=utf-8"
-    response.headers["Vary"] = "Accept"
-    return response
+    return Response(body, content_type=rep.content_type, headers={"Vary": "Accept"})
 
 
 def _int_arg(name: str, default: int) -> int:
@@ -184,21 +142,4 @@ def _since() -> dt.datetime | None:
 def catalogue_resource(iri: str) -> Graph | None:
     """The catalogue's triples about ``iri`` (for the ``/id/...`` pages of catalogue
     resources), or ``None``."""
-    from rdflib import URIRef
-
-    base = kb_service().settings.base_iri
-    if not iri.startswith(tuple(base + p for p in cat.RESOURCE_PATHS)):
-        return None  # never build dumps just to answer an unknown identifier
-    graph = published().catalogue
-    node = URIRef(iri)
-    if (node, None, None) not in graph:
-        return None
-    out = Graph()
-    for p, o in graph.predicate_objects(node):
-        out.add((node, p, o))
-        for p2, o2 in graph.predicate_objects(o):
-            if not isinstance(o, URIRef):
-                out.add((o, p2, o2))
-    for s, p in graph.subject_predicates(node):
-        out.add((s, p, node))
-    return out
+    return publication().resource(iri)

@@ -1,38 +1,26 @@
 """Content negotiation for pages and RDF documents, in one order: file suffix > ``?format=`` >
 ``Accept`` (q-values, most specific range wins) > 406.
 
-The table of representations is data: each has a ``?format=`` name, a media type, a suffix, the
-rdflib serializer and aliases (other media types and short names that mean the same). The
-q-value matching is :func:`server.accept.quality`, shared with the ``/sparql`` result formats.
+The representations are rows of the format table (:mod:`kb.formats`): each has a ``?format=``
+name, a media type, a suffix, the rdflib serializer and aliases (other media types and short
+names that mean the same). The ``Accept`` ranking is :func:`server.accept.preferred`, the one
+used everywhere.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from flask import Request
 from werkzeug.exceptions import NotAcceptable
 
+from kb.formats import Format, formats
 from server.accept import preferred
 
+#: A representation is a row of the one format table.
+Representation = Format
 
-@dataclass(frozen=True)
-class Representation:
-    name: str  # the ?format= value
-    media_type: str
-    suffix: str  # ".ttl" ...
-    rdflib: str | None  # rdflib serializer; None for the HTML page
-    aliases: tuple[str, ...] = ()  # other media types (matched in Accept) and ?format= names
-
-
-HTML = Representation("html", "text/html", ".html", None, ("application/xhtml+xml", "htm"))
-TURTLE = Representation("turtle", "text/turtle", ".ttl", "turtle", ("application/x-turtle",))
-JSONLD = Representation(
-    "jsonld", "application/ld+json", ".jsonld", "json-ld", ("application/json", "json-ld")
-)
-RDFXML = Representation("rdfxml", "application/rdf+xml", ".rdf", "xml", ("application/xml", "xml"))
-NTRIPLES = Representation("ntriples", "application/n-triples", ".nt", "nt", ("text/plain",))
+HTML, TURTLE, JSONLD, RDFXML, NTRIPLES = formats("html", "turtle", "jsonld", "rdfxml", "ntriples")
 
 #: A resource page: HTML first, so ``*/*`` (and browsers) get the page.
 PAGE: tuple[Representation, ...] = (HTML, TURTLE, JSONLD, RDFXML, NTRIPLES)
@@ -61,10 +49,10 @@ def negotiate(
     fmt = req.args.get("format", "").strip().lower()
     if fmt:
         for rep in offered:
-            if fmt in (rep.name, rep.suffix.lstrip("."), rep.media_type, *rep.aliases):
+            if rep.means(fmt) or fmt in rep.also_serves:
                 return rep
         raise NotAcceptable(f"format {fmt!r} is not offered here; offered: {_names(offered)}")
-    best = preferred(req.accept_mimetypes, offered, lambda r: (r.media_type, *r.aliases))
+    best = preferred(req.accept_mimetypes, offered, lambda r: r.accepts)
     if best is None:
         listed = ", ".join(r.media_type for r in offered)
         raise NotAcceptable(f"none of the requested media types is offered; offered: {listed}")

@@ -23,9 +23,6 @@ from server.negotiate import PAGE, Representation, negotiate, split_suffix
 
 bp = Blueprint("pages", __name__)
 
-#: The ontology graph of the current data version (read from the store once per version).
-_ontology_cache: dict[str, Graph] = {}
-
 LANGS = ("nl", "en")
 
 
@@ -59,12 +56,8 @@ def rdf_response(graph: Graph, rep: Representation, *, vary: str = "Accept") -> 
     for prefix, ns in PREFIXES.items():
         graph.bind(prefix, ns, override=True)
     assert rep.rdflib is not None
-    body = graph.serialize(format=rep.rdflib)
-    response = Response(body, mimetype=rep.media_type)
-    if rep.media_type.startswith("text/"):
-        response.content_type = f"{rep.media_type}; charset=utf-8"
-    response.headers["Vary"] = vary
-    return response
+    body = graph.serialize(format=rep.rdflib, encoding="utf-8")
+    return Response(body, content_type=rep.content_type, headers={"Vary": vary})
 
 
 def alternates(path: str) -> list[tuple[Representation, str]]:
@@ -208,13 +201,10 @@ def concept_schemes(ref: str) -> Response:
 @bp.get("/ns/provinciale-clusters")
 @bp.get("/ns/provinciale-clusters<any('.ttl', '.jsonld', '.rdf', '.nt', '.html'):suffix>")
 def ontology(suffix: str | None = None) -> Response:
+    from server.catalog import publication
+
     service = kb_service()
-    key = f"{id(service)}:{service.store.data_version}"
-    graph = _ontology_cache.get(key)
-    if graph is None:
-        graph = ontology_doc.ontology_graph(service.store, service.settings.base_iri)
-        _ontology_cache.clear()
-        _ontology_cache[key] = graph
+    graph = publication().ontology()
     rep = negotiate(request, PAGE, suffix=suffix)
     if rep.rdflib is not None:
         return rdf_response(graph, rep)

@@ -34,6 +34,7 @@ from kb import history
 from kb.audit import AuditLog
 from kb.auth import AuthError, Principal, TokenStore
 from kb.errors import KBError, QueryRejected, ValidationFailed
+from kb.formats import formats, named
 from kb.query import QueryPolicy
 from kb.sheets import TEMPLATES, XLSX_TYPE, template_csv, template_xlsx
 from kb.submit import Outcome, Writer, accepted_media_types, read_payload
@@ -42,12 +43,9 @@ from kb.update import plan as plan_update
 
 bp = Blueprint("submissions", __name__)
 
-_RDF_OUT = {
-    "text/turtle": "turtle",
-    "application/ld+json": "json-ld",
-    "application/n-triples": "nt",
-    "application/rdf+xml": "xml",
-}
+#: The RDF formats a report or a graph is sent in: media type -> rdflib serializer.
+_RDF_FORMATS = formats("turtle", "jsonld", "ntriples", "rdfxml")
+_RDF_OUT = {f.media_type: str(f.rdflib) for f in _RDF_FORMATS}
 
 
 def init_app(app: Flask) -> None:
@@ -208,15 +206,10 @@ def _dry_run() -> bool:
 
 def _wants() -> str:
     fmt = request.args.get("format")
-    if fmt in ("json", "html", "turtle", "jsonld", "ntriples", "rdfxml"):
-        return {
-            "turtle": "text/turtle",
-            "jsonld": "application/ld+json",
-            "ntriples": "application/n-triples",
-            "rdfxml": "application/rdf+xml",
-            "html": "text/html",
-            "json": "application/json",
-        }[fmt]
+    if fmt == "json":
+        return "application/json"
+    if fmt in ("html", *(f.name for f in _RDF_FORMATS)):
+        return named(fmt).media_type
     best = request.accept_mimetypes.best_match(["application/json", "text/html", *_RDF_OUT])
     return best or "application/json"
 
@@ -472,7 +465,7 @@ def _read(graph: str | None) -> Response:
     wants = _wants()
     fmt = _RDF_OUT.get(wants)
     if fmt is None:
-        wants, fmt = "text/turtle", "turtle"
+        wants, fmt = next(iter(_RDF_OUT.items()))
     body = content.serialize(format=fmt)
     response = Response(body if request.method == "GET" else b"", mimetype=wants)
     if etag:
