@@ -3,6 +3,10 @@
 ``ontology/x.ttl`` -> ``{base}graph/ontology/x``, ``shapes/x.ttl`` -> ``{base}graph/shapes/x``,
 ``data/a/b.ttl`` -> ``{base}graph/a/b``. Relative IRIs in the files resolve against the base,
 so on a newcomer's machine every identifier opens on the local server.
+
+The files are read from the copies an installed wheel carries under ``kb/_bundled/``
+(pyproject.toml maps the three folders there), and from the checkout
+(:data:`kb.config.PROJECT_ROOT`) when there are none: a checkout or an editable install.
 """
 
 from __future__ import annotations
@@ -19,6 +23,15 @@ from kb.load import Limits, parse_graph
 from kb.namespaces import graph_iri
 
 
+def _root() -> Path:
+    packaged = Path(__file__).resolve().parent / "_bundled"
+    return packaged if (packaged / "ontology").is_dir() else PROJECT_ROOT
+
+
+#: The folder holding ``ontology/``, ``shapes/`` and ``data/``.
+BUNDLED_ROOT = _root()
+
+
 @dataclass(frozen=True)
 class BundledFile:
     path: Path
@@ -29,7 +42,7 @@ class BundledFile:
 
 
 def bundled_files(
-    root: Path = PROJECT_ROOT, *, kinds: tuple[str, ...] = ("ontology", "shapes", "data")
+    root: Path = BUNDLED_ROOT, *, kinds: tuple[str, ...] = ("ontology", "shapes", "data")
 ) -> Iterator[BundledFile]:
     for kind in kinds:
         folder = root / kind
@@ -52,19 +65,19 @@ def read_graph(paths: Iterator[Path] | list[Path], base: str) -> Graph:
     return merged
 
 
-def ontology_graph(base: str, root: Path = PROJECT_ROOT) -> Graph:
+def ontology_graph(base: str, root: Path = BUNDLED_ROOT) -> Graph:
     return read_graph([f.path for f in bundled_files(root, kinds=("ontology",))], base)
 
 
-def shapes_graph(base: str, root: Path = PROJECT_ROOT) -> Graph:
+def shapes_graph(base: str, root: Path = BUNDLED_ROOT) -> Graph:
     return read_graph([f.path for f in bundled_files(root, kinds=("shapes",))], base)
 
 
-def data_graph(base: str, root: Path = PROJECT_ROOT) -> Graph:
+def data_graph(base: str, root: Path = BUNDLED_ROOT) -> Graph:
     return read_graph([f.path for f in bundled_files(root, kinds=("data",))], base)
 
 
-def reference_graph(base: str, root: Path = PROJECT_ROOT) -> Graph:
+def reference_graph(base: str, root: Path = BUNDLED_ROOT) -> Graph:
     """The reference data (``data/reference/``) that submitted data may point to."""
     return read_graph(
         [
