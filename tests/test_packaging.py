@@ -32,9 +32,11 @@ PIP = (sys.executable, "-m", "pip")
 NOT_SOURCES = (".*", "build", "var", "*.egg-info", "__pycache__", "bench")
 INSTALL = ("-q", "--no-deps", "--no-index")  # only the wheel, nothing downloaded
 
-#: Folders of the checkout the installed server reads, the files in them it reads (kb.bundled
-#: reads only Turtle), and where the wheel must carry them.
+#: Folders of the checkout the installed server reads or imports, the files in them it reads
+#: (kb.bundled reads only Turtle), and where the wheel must carry them.
 SHIPPED = {
+    "kb": ("*.py", "kb"),  # every module: a package missing from pyproject.toml fails here
+    "server": ("*.py", "server"),
     "ontology": ("*.ttl", "kb/_bundled/ontology"),
     "shapes": ("*.ttl", "kb/_bundled/shapes"),
     "data": ("*.ttl", "kb/_bundled/data"),
@@ -63,7 +65,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
             "-v",
             "-w",
             str(out),
-            str(PROJECT_ROOT),
+            str(source),
         ],
         capture_output=True,
         text=True,
