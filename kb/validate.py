@@ -8,6 +8,7 @@ The ontology is merged into (a copy of) the data graph so that ``sh:class`` sees
 from __future__ import annotations
 
 import json
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -21,7 +22,7 @@ from rdflib import RDF, RDFS, SKOS, XSD, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
-from kb import bundled
+from kb import bundled, processes
 from kb.errors import ValidationTimeout
 from kb.namespaces import SH
 
@@ -331,7 +332,12 @@ def _pool() -> ProcessPoolExecutor:
     global _POOL
     with _POOL_LOCK:
         if _POOL is None:
-            _POOL = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+            _POOL = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=get_context("spawn"),
+                initializer=processes.end_with_parent,  # even when this process is kill -9'd
+                initargs=(os.getpid(),),
+            )
         return _POOL
 
 

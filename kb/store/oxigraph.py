@@ -10,8 +10,6 @@ straight into the folder with pyoxigraph (the same Rust loader as ``oxigraph loa
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import fcntl
 import json
 import logging
@@ -81,17 +79,10 @@ def _folder_lock(location: Path) -> Iterator[None]:
             fcntl.lockf(fh, fcntl.LOCK_UN)
 
 
-_PR_SET_PDEATHSIG = 1
-
-
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Linux: the store server gets SIGTERM when the process that started it dies, even by
+    """The store server gets SIGTERM when the process that started it dies, even by
     ``kill -9``, so a crashed ``kb serve`` leaves no server holding the store folder."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
+    processes.set_parent_death_signal(signal.SIGTERM)
 
 
 def stop_abandoned_server(location: Path) -> bool:
