@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 from tqdm import tqdm
@@ -20,6 +20,9 @@ from tqdm import tqdm
 from kb.config import Settings, load_settings
 from kb.errors import KBError
 from kb.formats import RESULT_FORMATS
+
+if TYPE_CHECKING:
+    from kb.service import Service
 
 EXIT_REFUSED = 1
 EXIT_ERROR = 2
@@ -336,11 +339,7 @@ def serve(host: str | None, port: int | None, store: Path | None, base: str | No
     try:  # from here on, the managed store process is stopped however this ends
         app = create_app(settings=settings, service=service)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        click.echo(
-            f"ClusterKB is serving {settings.base_iri} on http://{settings.host}:"
-            f"{settings.port}/ (store: {service.describe()})",
-            err=True,
-        )
+        click.echo(serving_banner(settings, service), err=True)
         waitress.serve(
             app,
             host=settings.host,
@@ -354,6 +353,41 @@ def serve(host: str | None, port: int | None, store: Path | None, base: str | No
         )
     finally:
         service.stop()
+
+
+_ANY_INTERFACE = ("0.0.0.0", "::", "")
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def serving_banner(settings: Settings, service: Service) -> str:
+    """What `kb serve` prints once it listens: the one URL to open, then what listens where."""
+    host, port = settings.host, settings.port
+    shown = "localhost" if host in _ANY_INTERFACE + _LOOPBACK else host
+    open_url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
+    reach = (
+        "every interface"
+        if host in _ANY_INTERFACE
+        else "this machine only"
+        if host in _LOOPBACK
+        else host
+    )
+    if settings.remote_store:
+        store = f"remote SPARQL store, queries to {settings.store_query_url}"
+        if settings.store_update_url:
+            store += f", updates to {settings.store_update_url}"
+    else:
+        managed = service.managed
+        where = managed.url.removeprefix("http://") if managed else "-"
+        store = f"Oxigraph over {settings.store_path}, on {where} (loopback; ends with kb serve)"
+    rows = [
+        ("web app", f"{host or '*'}:{port} ({reach}; waitress, {settings.threads} threads)"),
+        ("identifiers", f"{settings.base_iri}id/… (the base IRI)"),
+        ("SPARQL", f"{open_url}sparql (query), {open_url}update (stewards)"),
+        ("store", store),
+    ]
+    lines = [f"ClusterKB is ready — open {open_url}"]
+    lines += [f"  {name:<12} {value}" for name, value in rows]
+    return "\n".join(lines)
 
 
 @main.command()

@@ -246,3 +246,36 @@ def test_query_goes_through_the_endpoints_query_service(runner: CliRunner, tmp_p
     assert [b["s"]["value"] for b in body["results"]["bindings"]] == ["http://e/a"]
     whole = runner.invoke(main, ["query", q], env={"KB_MAX_ROWS": "0"})
     assert "(2 rows)" in whole.stdout and "cut at" not in whole.stderr
+
+
+def test_kb_serve_prints_one_url_to_open_then_what_listens_where(tmp_path: Path) -> None:
+    import re
+
+    import requests
+
+    from tests.support.kbserve import start_kb_serve
+
+    server = start_kb_serve(tmp_path)
+    try:
+        log = server.log.read_text()
+        ready = [line for line in log.splitlines() if line.startswith("ClusterKB is ready")]
+        assert ready == [f"ClusterKB is ready — open {server.url}"], log
+        after = log[log.index(ready[0]) :].splitlines()[1:5]
+        assert [line.split()[0] for line in after] == ["web", "identifiers", "SPARQL", "store"]
+        port = server.url.rsplit(":", 1)[1].rstrip("/")
+        assert f"127.0.0.1:{port} (this machine only" in after[0]
+        assert f"{server.url}id/" in after[1]  # the default base follows host and port
+        # the URL to open is the home page; the store line names the store's own listener
+        assert "ClusterKB" in requests.get(server.url, timeout=10).text
+        found = re.search(r"on (127\.0\.0\.1:\d+) \(loopback", after[3])
+        assert found and str(server.store) in after[3], after[3]
+        asked = requests.get(
+            f"http://{found.group(1)}/query",
+            params={"query": "ASK { GRAPH ?g { ?s ?p ?o } }"},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=10,
+        )
+        assert asked.json()["boolean"] is True
+    finally:
+        server.stop()
+
