@@ -70,7 +70,7 @@ class Service:
             (path / META_FILE).write_text(json.dumps({"base": s.base_iri}))
             echo(f"loaded in {time.perf_counter() - started:.1f} s")
         else:
-            _check_base(path, s.base_iri, echo)
+            _check_base(path, s.base_iri)
         self.managed = ManagedOxigraph(path, timeout_s=s.query_timeout)
         self.managed.start(watch=watch)
         self._store = self.managed.client()
@@ -148,13 +148,19 @@ def _folder_is_empty(path: Path) -> bool:
         del store
 
 
-def _check_base(path: Path, base: str, echo: Callable[[str], None]) -> None:
+def _check_base(path: Path, base: str) -> None:
+    """Refuse to serve a store loaded under another base IRI: its identifiers would not open
+    here (every /id/ page, the ontology and the home page's links would be 404s)."""
     try:
         loaded_with = json.loads((path / META_FILE).read_text()).get("base")
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         return
     if loaded_with and loaded_with != base:
-        echo(
-            f"warning: the store {path} was loaded with base {loaded_with} but the base is now "
-            f"{base}; identifiers will not open locally (reload into a new --store)"
+        raise StoreError(
+            f"the store {path} holds the knowledge base loaded with base IRI {loaded_with}, "
+            f"but this start would use {base} (with KB_BASE empty the base follows host and "
+            "port), so every identifier page and the ontology would answer 404. Either keep "
+            f"the identifiers: KB_BASE={loaded_with} (or --base {loaded_with}); or load the "
+            f"bundled data under the new base into a new store: --store OTHER_FOLDER, or "
+            f"delete {path}"
         )

@@ -279,3 +279,41 @@ def test_kb_serve_prints_one_url_to_open_then_what_listens_where(tmp_path: Path)
     finally:
         server.stop()
 
+
+def test_kb_serve_refuses_a_store_loaded_under_another_base(tmp_path: Path) -> None:
+    """With KB_BASE empty the base follows the port: a store loaded on one port would serve
+    404s for every identifier on another, so `kb serve` refuses, saying what to do."""
+    import subprocess
+    import sys
+
+    import requests
+
+    from tests.support.kbserve import free_port, start_kb_serve
+
+    first = start_kb_serve(tmp_path / "first")
+    first.stop()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    port = free_port()
+    refused = subprocess.run(
+        [sys.executable, "-m", "kb", "serve", "--store", str(first.store), "--port", str(port)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode == 2, refused.stderr
+    assert f"loaded with base IRI {first.url}" in refused.stderr
+    assert f"KB_BASE={first.url}" in refused.stderr and "--store" in refused.stderr
+    assert "is ready" not in refused.stderr
+    # following the advice: the old identifiers open on the new port
+    again = start_kb_serve(tmp_path / "again", {"base": first.url}, store=first.store)
+    try:
+        page = requests.get(
+            again.url + "id/cluster/antwerpen-duurzaam-bouwen",
+            headers={"Accept": "text/html"},
+            timeout=10,
+        )
+        assert page.status_code == 200 and "Duurzaam bouwen en duurzame" in page.text
+        assert requests.get(again.url + "ns/provinciale-clusters", timeout=10).status_code == 200
+    finally:
+        again.stop()
