@@ -3,9 +3,9 @@ fetched over the network (a canary listener counts connections)."""
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,7 +13,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from kb.errors import InputTooLarge, ParseError
-from kb.load import Limits, count_quads, parse, parse_graph
+from kb.load import Limits, count_quads, iter_quads, parse, parse_graph
 from tests.support.canary import Canary
 
 BASE = "http://example.org/"
@@ -234,8 +234,25 @@ def test_parse_of_serialize_is_the_same_graph(triples: list, fmt: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=200), st.sampled_from(sorted(GOOD)))
 def test_mutated_input_is_accepted_or_a_parse_error(noise: bytes, syntax: str) -> None:
+    """Bytes inserted into good input: either it is still RDF — every quad read survives a
+    round trip through N-Quads — or it is refused with a ParseError that says where (a line
+    of the input, a column on it); never another exception, never a position outside it."""
     base = GOOD[syntax]
     cut = len(noise) % (len(base) + 1)
     mutated = base[:cut] + noise + base[cut:]
-    with contextlib.suppress(ParseError):
-        count_quads(mutated, syntax=syntax, base_iri=BASE)
+    try:
+        quads = list(iter_quads(mutated, syntax=syntax, base_iri=BASE))
+    except ParseError as error:
+        assert error.reason.strip() and str(error).startswith("<input>")
+        if error.line is None:
+            # the only position-less refusals measured (5 in 3,000 random mutations): the
+            # RDF/XML parser's "Unexpected text event", which carries no position at all
+            assert syntax == "rdfxml", error
+            return
+        assert 1 <= error.line <= mutated.count(b"\n") + 1, error
+        if error.column is not None:
+            line = mutated.split(b"\n")[error.line - 1]
+            assert 0 <= error.column <= len(line) + 1, error
+        return
+    written = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    assert count_quads(written, syntax="nquads") == len(quads)
