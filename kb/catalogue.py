@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -41,8 +41,50 @@ RESOURCE_PATHS = (
     "id/contactpunt/",
     "id/rechten/",
 )
-FLANDERS = "http://data.europa.eu/nuts/code/BE2"
+NUTS = "http://data.europa.eu/nuts/code/"
+COUNTRIES = URIRef(EU + "country")
 BELGIUM = URIRef(EU + "country/BEL")
+#: The countries of the NUTS classification: NUTS country code -> (EU Countries authority table
+#: code, i.e. ISO 3166-1 alpha-3; Dutch name; English name). NUTS writes Greece EL.
+NUTS_COUNTRIES = {
+    "AL": ("ALB", "Albanië", "Albania"), "AT": ("AUT", "Oostenrijk", "Austria"),
+    "BE": ("BEL", "België", "Belgium"), "BG": ("BGR", "Bulgarije", "Bulgaria"),
+    "CH": ("CHE", "Zwitserland", "Switzerland"), "CY": ("CYP", "Cyprus", "Cyprus"),
+    "CZ": ("CZE", "Tsjechië", "Czechia"), "DE": ("DEU", "Duitsland", "Germany"),
+    "DK": ("DNK", "Denemarken", "Denmark"), "EE": ("EST", "Estland", "Estonia"),
+    "EL": ("GRC", "Griekenland", "Greece"), "ES": ("ESP", "Spanje", "Spain"),
+    "FI": ("FIN", "Finland", "Finland"), "FR": ("FRA", "Frankrijk", "France"),
+    "HR": ("HRV", "Kroatië", "Croatia"), "HU": ("HUN", "Hongarije", "Hungary"),
+    "IE": ("IRL", "Ierland", "Ireland"), "IS": ("ISL", "IJsland", "Iceland"),
+    "IT": ("ITA", "Italië", "Italy"), "LI": ("LIE", "Liechtenstein", "Liechtenstein"),
+    "LT": ("LTU", "Litouwen", "Lithuania"), "LU": ("LUX", "Luxemburg", "Luxembourg"),
+    "LV": ("LVA", "Letland", "Latvia"), "ME": ("MNE", "Montenegro", "Montenegro"),
+    "MK": ("MKD", "Noord-Macedonië", "North Macedonia"), "MT": ("MLT", "Malta", "Malta"),
+    "NL": ("NLD", "Nederland", "Netherlands"), "NO": ("NOR", "Noorwegen", "Norway"),
+    "PL": ("POL", "Polen", "Poland"), "PT": ("PRT", "Portugal", "Portugal"),
+    "RO": ("ROU", "Roemenië", "Romania"), "RS": ("SRB", "Servië", "Serbia"),
+    "SE": ("SWE", "Zweden", "Sweden"), "SI": ("SVN", "Slovenië", "Slovenia"),
+    "SK": ("SVK", "Slowakije", "Slovakia"), "TR": ("TUR", "Turkije", "Türkiye"),
+    "UK": ("GBR", "Verenigd Koninkrijk", "United Kingdom"),
+}  # fmt: skip
+_COUNTRY_NAMES = {code: (nl, en) for code, nl, en in NUTS_COUNTRIES.values()}
+
+
+def spatial_coverage(nuts_regions: Iterable[str]) -> list[URIRef]:
+    """The dct:spatial values of a dataset whose data name ``nuts_regions`` (NUTS IRIs): the
+    countries they lie in, as IRIs of the EU Countries table, Belgium always.
+
+    DCAT-AP 3.0.1 (mdr-vocabularies) wants a dct:spatial value from the EU Countries, Places
+    or Continents tables or GeoNames; a NUTS IRI fails those rules. The regions themselves
+    stay in the data (dct:spatial of clusters, provinces, partnerships) and in the VoID's NUTS
+    linkset, where a consumer finds them at region level."""
+    countries = {BELGIUM}
+    for iri in nuts_regions:
+        if iri.startswith(NUTS) and (found := NUTS_COUNTRIES.get(iri[len(NUTS) :][:2])):
+            countries.add(URIRef(f"{COUNTRIES}/{found[0]}"))
+    return sorted(countries)
+
+
 DUTCH = URIRef(EU + "language/NLD")
 ENGLISH = URIRef(EU + "language/ENG")
 
@@ -347,10 +389,8 @@ def _dataset(
     g.add((ds, DCAT.landingPage, URIRef(site.landing)))
     g.add((ds, DCTERMS.conformsTo, URIRef(ONTOLOGY_IRI)))
     g.add((URIRef(ONTOLOGY_IRI), RDF.type, DCTERMS.Standard))
-    g.add((ds, DCTERMS.spatial, BELGIUM))
-    for region in sorted({FLANDERS, *stats.spatial}):
-        g.add((ds, DCTERMS.spatial, URIRef(region)))
-        g.add((URIRef(region), RDF.type, DCTERMS.Location))
+    for country in spatial_coverage(stats.spatial):
+        g.add((ds, DCTERMS.spatial, country))
     period = stats.temporal or whole.temporal
     if period:
         node = BNode(f"period-{name}")
@@ -478,6 +518,14 @@ def _typing(g: Graph) -> None:
         g.add((node, RDF.type, DCTERMS.LinguisticSystem))
     for node in set(g.objects(None, DCTERMS.spatial)):
         g.add((node, RDF.type, DCTERMS.Location))
+        code = str(node).rpartition("/")[2]
+        if isinstance(node, URIRef) and node.startswith(f"{COUNTRIES}/") and code in _COUNTRY_NAMES:
+            # the entry of the EU Countries table, so that the catalogue alone says which
+            # controlled vocabulary its coverage comes from (and names it in nl and en)
+            g.add((node, RDF.type, SKOS.Concept))
+            g.add((node, SKOS.inScheme, COUNTRIES))
+            g.add((node, SKOS.notation, Literal(code)))
+            _text(g, node, SKOS.prefLabel, *_COUNTRY_NAMES[code])
     for node in set(g.objects(None, DCAT.theme)):
         g.add((node, RDF.type, SKOS.Concept))
     for node in set(g.objects(None, DCAT.landingPage)) | set(g.objects(None, FOAF.homepage)):

@@ -68,11 +68,19 @@ class Validation:
     infos: int
     failing: frozenset[str]  # focus nodes with a violation
     text: str
+    #: the nested results (``sh:detail``) that explain why a top-level result failed a
+    #: ``sh:node``/``sh:or``: pySHACL gives them severity Violation even under a Warning, so
+    #: a validator that counts every result counts them as violations
+    details: int = 0
+    #: (focus node, path) of every result at any depth
+    places: frozenset[tuple[str, str]] = frozenset()
 
     def line(self) -> str:
+        nested = f"; {self.details} nested details under them" if self.details else ""
         return (
             f"{self.profile}: {'conforms' if self.violations == 0 else 'does not conform'} "
-            f"({self.violations} violations, {self.warnings} warnings, {self.infos} infos)"
+            f"({self.violations} violations, {self.warnings} warnings, {self.infos} infos"
+            f"{nested})"
         )
 
 
@@ -112,7 +120,9 @@ def validate_catalogue(catalogue: Graph) -> tuple[Validation, Validation]:
             allow_warnings=True,
             focus_nodes=focus,
         )
-        severities = [report.value(r, SH.resultSeverity) for r in report.objects(None, SH.result)]
+        top = set(report.objects(None, SH.result))
+        every = set(report.subjects(RDF.type, SH.ValidationResult)) | top
+        severities = [report.value(r, SH.resultSeverity) for r in top]
         failing = frozenset(
             str(report.value(r, SH.focusNode))
             for r in report.objects(None, SH.result)
@@ -127,6 +137,11 @@ def validate_catalogue(catalogue: Graph) -> tuple[Validation, Validation]:
                 severities.count(SH.Info),
                 failing,
                 str(text),
+                details=len(every - top),
+                places=frozenset(
+                    (str(report.value(r, SH.focusNode)), str(report.value(r, SH.resultPath)))
+                    for r in every
+                ),
             )
         )
     return out[0], out[1]
