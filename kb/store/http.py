@@ -24,6 +24,7 @@ from kb.errors import QueryRejected, QueryTimeout, StoreError, StoreUnavailable
 from kb.formats import syntax_by_name
 from kb.namespaces import XSD
 from kb.store.curl import CurlPool, CurlReply
+from kb.store.dialect import SPARQL11, Dialect
 from kb.store.journal import JOURNAL_GRAPH, Journal
 from kb.store.scope import ScopeWatch
 from kb.store.version import Clock, MemoryClock, StoreClock
@@ -167,16 +168,14 @@ def _names_dataset(sparql: str) -> bool:
 class SparqlHttpStore:
     """SPARQL 1.1 Query / Update / Graph Store Protocol client.
 
-    ``union_default_graph_param`` names the URL parameter that asks the server to treat the
-    default graph as the union of all graphs (Oxigraph: ``union-default-graph``). Without
-    one, ``graph_scope`` (an IRI prefix, ``{base}graph/``) makes the union default graph the
-    merge of the graphs under it, passed as ``default-graph-uri`` — so a server's own system
-    graphs (Virtuoso has several) stay out of every answer. ``version_in_store`` keeps the data
-    version in the store (:class:`~kb.store.version.StoreClock`), shared by every front end.
-    ``timeout_param`` names a URL parameter that carries the time limit in milliseconds
-    (Virtuoso: ``timeout``). ``canonical_formats`` asks the server only for the formats every
-    server writes alike (N-Triples for graphs, SPARQL JSON for solutions); callers convert
-    locally (Virtuoso answers a JSON-LD request with RDF/JSON, and writes a non-standard TSV).
+    ``dialect`` (:mod:`kb.store.dialect`) says how the server departs from SPARQL 1.1: how
+    the union default graph is asked for, the time-limit parameter, which formats to ask for,
+    whether updates are transactional, request sizes and blank nodes. Without a union
+    parameter, ``graph_scope`` (an IRI prefix, ``{base}graph/``) makes the union default
+    graph the merge of the graphs under it, passed as ``default-graph-uri`` — so a server's
+    own system graphs (Virtuoso has several) stay out of every answer. Where the dialect keeps
+    the data version in the store (:class:`~kb.store.version.StoreClock`) every front end
+    shares it; else ``clock`` (default: in memory) holds it.
     """
 
     def __init__(
@@ -185,23 +184,19 @@ class SparqlHttpStore:
         update_url: str | None = None,
         gsp_url: str | None = None,
         *,
+        dialect: Dialect = SPARQL11,
         auth: requests.auth.AuthBase | tuple[str, str] | None = None,
         timeout: float = 30.0,
-        union_default_graph_param: str | None = None,
         clock: Clock | None = None,
         graph_scope: str | None = None,
-        version_in_store: bool = False,
-        timeout_param: str | None = None,
-        canonical_formats: bool = False,
-        atomic_updates: bool = True,
-        max_request_triples: int | None = None,
         fresh_for: float = 0.0,
     ) -> None:
+        self.dialect = dialect
         self.query_url = query_url
         self.update_url = update_url
         self.gsp_url = gsp_url
         self.timeout = timeout
-        self.union_param = union_default_graph_param
+        self.union_param = dialect.union_default_graph_param
         self._http = requests.Session()
         self._http.auth = auth
         self._http.trust_env = False  # never route loopback traffic through a proxy
@@ -209,28 +204,32 @@ class SparqlHttpStore:
         # every answer (measured: a new TCP connection per request, ~1 ms each on loopback).
         self._http.headers["Accept-Encoding"] = "identity"
         self.graph_scope = graph_scope
-        self.timeout_param = timeout_param
-        self.canonical_formats = canonical_formats
+        self.timeout_param = dialect.timeout_param
+        self.canonical_formats = dialect.canonical_formats
         self._scoped: tuple[str, list[str]] | None = None  # (data version, graphs)
         self._queries = _curl_pool(auth)
         #: Whether one update request is one transaction (probed by check_capabilities);
         #: if not, commits go through :attr:`journal`.
-        self.atomic_updates = atomic_updates
+        self.atomic_updates = dialect.atomic_updates
         self.journal: Journal | None = None
         #: The most triples one update request may carry (None: no limit).
-        self.max_request_triples = max_request_triples
+        self.max_request_triples = dialect.max_request_triples
         #: Whether ``"5"^^xsd:decimal`` comes back as an xsd:decimal (probed; Virtuoso 7
         #: returns an xsd:integer, but keeps ``"5.0"^^xsd:decimal`` a decimal).
         self.integral_decimals_kept = True
-        self.probe_updates = not atomic_updates
+        self.probe_updates = dialect.probes_updates
         self._probed: list[str] | None = None
         self.clock: Clock = (
-            StoreClock(self) if version_in_store else clock if clock is not None else MemoryClock()
+            StoreClock(self)
+            if dialect.version_in_store and update_url
+            else clock
+            if clock is not None
+            else MemoryClock()
         )
         #: The graphs in scope as recently read in the background (``fresh_for`` seconds at
         #: most; see :mod:`kb.store.scope`); only where the scope is a list of graphs.
         self.scope_watch = ScopeWatch(
-            self._scope_view, fresh_for if graph_scope and not union_default_graph_param else 0
+            self._scope_view, fresh_for if graph_scope and not self.union_param else 0
         )
         #: Query requests sent to the store (versions and graph lists included).
         self.queries_sent = 0
