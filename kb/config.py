@@ -33,7 +33,9 @@ SETTINGS: tuple[Setting, ...] = (
         "base",
         "",
         "Base IRI of every identifier the knowledge base mints ({base}id/...). Empty: "
-        "http://{host}:{port}/, so identifiers open on the local server.",
+        "http://{host}:{port}/, so identifiers open on the local server. A store folder "
+        "keeps the base it was loaded with: `kb serve` refuses to serve it under another "
+        "base and says what to do.",
     ),
     Setting("host", "127.0.0.1", "Interface the web server listens on."),
     Setting("port", 8080, "Port the web server listens on."),
