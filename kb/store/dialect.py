@@ -33,6 +33,9 @@ class Dialect:
     atomic_updates: bool = True
     #: The most triples one update request may carry (None: no limit).
     max_request_triples: int | None = None
+    #: About the most characters of triples one update request carries (None: no limit); a
+    #: longer single triple (a history snapshot part) goes alone.
+    max_request_chars: int | None = None
     #: The data version lives in the store, shared by every front end (else: a local clock).
     version_in_store: bool = False
     #: ``INSERT DATA`` may carry blank nodes (Virtuoso 7 refuses them: ``INSERT {…} WHERE {}``).
@@ -52,6 +55,8 @@ SPARQL11 = Dialect(
     canonical_formats=True,
     atomic_updates=False,
     max_request_triples=REMOTE_REQUEST_TRIPLES,
+    # Virtuoso 7 refuses a string over 10 MB; history snapshots come in parts of 2 M chars
+    max_request_chars=2_500_000,
     version_in_store=True,
     blank_nodes_in_insert_data=False,
 )

@@ -10,8 +10,9 @@ import contextlib
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from dataclasses import replace as replace_dialect
 from typing import IO, Any
 from urllib.parse import urlencode
 
@@ -23,10 +24,12 @@ from rdflib import Graph
 from kb.errors import QueryRejected, QueryTimeout, StoreError, StoreUnavailable
 from kb.formats import syntax_by_name
 from kb.namespaces import XSD
+from kb.store import transaction
 from kb.store.curl import CurlPool, CurlReply
 from kb.store.dialect import SPARQL11, Dialect
 from kb.store.journal import JOURNAL_GRAPH, Journal
 from kb.store.scope import ScopeWatch
+from kb.store.transaction import Transaction
 from kb.store.version import Clock, MemoryClock, StoreClock
 
 #: What Oxigraph appends to a result stream when ``--timeout-s`` cancels a running query
@@ -106,13 +109,8 @@ def iri(value: str) -> str:
     return f"<{value}>"
 
 
-def _insert_data(
-    graph: str | None,
-    data: bytes | IO[bytes] | Iterable[bytes],
-    content_type: str,
-    written: Callable[[Iterable[str]], list[str]],
-) -> str:
-    """``INSERT DATA`` for an RDF document (the graph-store fallback over SPARQL Update)."""
+def _lines_of(data: bytes | IO[bytes] | Iterable[bytes], content_type: str) -> list[str]:
+    """An RDF document's triples as N-Triples lines (the graph-store fallback over Update)."""
     read = getattr(data, "read", None)
     if isinstance(data, bytes):
         body = data
@@ -122,15 +120,10 @@ def _insert_data(
         body = b"".join(data)
     syntax = syntax_by_name(content_type)
     try:
-        quads = list(ox.parse(input=body, format=syntax.oxigraph, without_named_graphs=True))
+        quads = ox.parse(input=body, format=syntax.oxigraph, without_named_graphs=True)
+        return [f"{q.subject} {q.predicate} {q.object} ." for q in quads]
     except SyntaxError as exc:
         raise QueryRejected(f"the store refused the data: {exc}") from None
-    triples = "\n".join(written(f"{q.subject} {q.predicate} {q.object} ." for q in quads))
-    inner = f"GRAPH {iri(graph)} {{ {triples} }}" if graph else triples
-    if any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object)):
-        # the form every server takes blank nodes in (Virtuoso 7 refuses them in INSERT DATA)
-        return f"INSERT {{ {inner} }} WHERE {{}}"
-    return f"INSERT DATA {{ {inner} }}"
 
 
 #: What servers call N-Triples besides its registered media type (Virtuoso: ``text/plain``).
@@ -312,6 +305,68 @@ class SparqlHttpStore:
 
     # --- updates -----------------------------------------------------------------------
 
+    @property
+    def journaled(self) -> bool:
+        """Whether a commit of several requests goes through the rollback journal."""
+        return not self.atomic_updates and self.journal is not None
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """The block in which a writer reads, validates and commits: the server's update
+        behaviour probed (once), and where commits are journaled the writer lease held
+        across hosts (not re-entrant: the caller nests)."""
+        self.prepare_writes()
+        journal = self.journal if self.journaled else None
+        with journal.held() if journal is not None else contextlib.nullcontext():
+            yield
+
+    def commit(self, tx: Transaction) -> None:
+        """Apply ``tx`` all or nothing.
+
+        Where one update request is one transaction (Oxigraph; a remote server the probe
+        found atomic) the whole transaction is one request. Elsewhere a transaction that
+        fits one operation is sent as it is (one operation is applied whole), and a larger
+        one goes through the rollback journal (:mod:`kb.store.journal`): its undo is stored
+        first, then its requests run, and if this writer dies midway the next writer to take
+        the lease undoes what it did. A journaled commit must run inside :meth:`writing`
+        (the lease is taken here when the caller has not)."""
+        self.prepare_writes()
+        redo = transaction.redo(tx, self.dialect, self.written)
+        if not redo:
+            return
+        if self.atomic_updates or len(redo) == 1 or self.journal is None:
+            self.update(" ;\n".join(redo))
+            return
+        undo = transaction.undo(tx, self.dialect, self.written)
+        if undo is None:
+            raise StoreError("a commit of several requests needs each graph's earlier content")
+        if self.journal.holding:
+            self.journal.run(redo, undo)
+        else:
+            with self.journal.held():
+                self.journal.run(redo, undo)
+
+    def append_batches(self, triples: Iterable[tuple[str | None, str]], batch: int) -> int:
+        """Append (graph, N-Triples line) pairs in commits of at most ``batch`` triples (fewer
+        where the server takes smaller requests, and a new one where the graph changes), so
+        each commit is one operation the store applies whole: the bulk path of ``kb load``
+        through a server. The number of triples written."""
+        size = min(batch, self.dialect.max_request_triples or batch)
+        graph: str | None = None
+        pending: list[str] = []
+        total = 0
+        for name, line in triples:
+            if pending and (name != graph or len(pending) == size):
+                self.commit(Transaction().append(graph, pending))
+                total += len(pending)
+                pending = []
+            graph = name
+            pending.append(line)
+        if pending:
+            self.commit(Transaction().append(graph, pending))
+            total += len(pending)
+        return total
+
     def update(self, sparql: str) -> None:
         """Run a SPARQL Update request (one transaction where :attr:`atomic_updates`)."""
         if not self.update_url:
@@ -421,10 +476,9 @@ class SparqlHttpStore:
     ) -> None:
         """Replace a graph (all-or-nothing on the store's side)."""
         if not self.gsp_url and self.update_url:
-            target = f"GRAPH {iri(graph)}" if graph else "DEFAULT"
-            self.update(
-                f"DROP SILENT {target} ;\n" + _insert_data(graph, data, content_type, self.written)
-            )
+            if graph:
+                iri(graph)
+            self.update(" ;\n".join(self._one_request(graph, data, content_type, replace=True)))
             return
         self._gsp("PUT", graph, data=data, headers={"Content-Type": content_type})
 
@@ -433,9 +487,27 @@ class SparqlHttpStore:
     ) -> None:
         """Add triples to a graph (all-or-nothing on the store's side)."""
         if not self.gsp_url and self.update_url:
-            self.update(_insert_data(graph, data, content_type, self.written))
+            if graph:
+                iri(graph)
+            self.update(" ;\n".join(self._one_request(graph, data, content_type, replace=False)))
             return
         self._gsp("POST", graph, data=data, headers={"Content-Type": content_type})
+
+    def _one_request(
+        self,
+        graph: str | None,
+        data: bytes | IO[bytes] | Iterable[bytes],
+        content_type: str,
+        *,
+        replace: bool,
+    ) -> list[str]:
+        """The operations of a Graph Store Protocol PUT/POST, for one request (the store
+        applies it whole): not batched, as the protocol's request is all or nothing."""
+        lines = _lines_of(data, content_type)
+        tx = transaction.Transaction()
+        (tx.replace if replace else tx.append)(graph, lines)
+        whole = replace_dialect(self.dialect, max_request_triples=None, max_request_chars=None)
+        return transaction.redo(tx, whole, self.written)
 
     def delete_graph(self, graph: str) -> None:
         if not self.gsp_url and self.update_url:
