@@ -5,7 +5,7 @@ rollback — ends in :meth:`Writer.commit_graphs`:
 
 1. under the **writer lock** (a file lock next to the store, so it holds across threads and
    processes on the machine) the current content of each affected graph is read;
-2. ``If-Match`` is checked against the graph's ETag (a digest of its content) — 412 if stale;
+2. ``If-Match`` is checked against the graph's ETag (a digest of its content); a stale one refuses;
 3. the resulting graph is **validated** as :mod:`kb.commit_scope` says (the project's shapes,
    the reference data, the types and labels of what it points to in other graphs; only
    results about its own resources count): violations refuse the write;
@@ -33,11 +33,12 @@ from typing import Any
 from rdflib import Graph
 
 from kb import commit_scope, history
-from kb.auth import Forbidden, Principal
+from kb.auth import Principal
 from kb.config import Settings
 from kb.errors import (
     BadGraph,
     Conflict,
+    Forbidden,
     KBError,
     ParseError,
     PreconditionFailed,
