@@ -28,22 +28,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kb.errors import KBError
+from kb.errors import AuthError, KBError
 
 _TOKEN = re.compile(r"^ckb_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 ROLES = ("steward", "admin")
-
-
-class AuthError(KBError):
-    """No valid credentials (HTTP 401)."""
-
-    code = "unauthorized"
-
-
-class Forbidden(KBError):
-    """Valid credentials, but not for this (HTTP 403)."""
-
-    code = "forbidden"
 
 
 @dataclass(frozen=True)

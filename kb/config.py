@@ -55,6 +55,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("store_user", "", "User name for the running store's update and graph-store URLs."),
     Setting("store_password", "", "Password for the running store (never logged)."),
     Setting(
+        "store_dialect",
+        "virtuoso",
+        "How the running store departs from SPARQL 1.1: virtuoso (its per-query `timeout` "
+        "parameter) or sparql11 (any other server). Both send small update requests, blank "
+        "nodes outside INSERT DATA, and probe whether updates are transactional.",
+    ),
+    Setting(
         "store_auth",
         "digest",
         "HTTP authentication the running store expects: digest (Virtuoso) or basic.",
@@ -162,6 +169,7 @@ class Settings:
     store_gsp_url: str = ""
     store_user: str = ""
     store_password: str = ""
+    store_dialect: str = "virtuoso"
     store_auth: str = "digest"
     store_lease: float = 30.0
     store_freshness: float = 0.25
@@ -249,6 +257,10 @@ def load_settings(
             values[setting.name] = env[key]
     values.update({k.lower(): v for k, v in (overrides or {}).items() if v is not None})
     settings = Settings(**_coerce(values))
+    if settings.store_dialect not in ("virtuoso", "sparql11"):
+        raise ConfigError(
+            f"setting 'store_dialect' must be virtuoso or sparql11, got {settings.store_dialect!r}"
+        )
     for name in _NOT_NEGATIVE:
         if (value := getattr(settings, name)) < 0:
             raise ConfigError(f"setting {name!r} must not be negative, got {value}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -126,3 +127,49 @@ class BadGraph(KBError):
     """A graph name that is not acceptable."""
 
     code = "bad_graph_name"
+
+
+class AuthError(KBError):
+    """No valid credentials."""
+
+    code = "unauthorized"
+
+
+class Forbidden(KBError):
+    """Valid credentials, but not for this."""
+
+    code = "forbidden"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a spreadsheet: its row, its column, what is wrong."""
+
+    row: int
+    column: str  # "C (founding_date)" or "" for the whole row/sheet
+    message: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" + (f", column {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+class SheetError(ParseError):
+    """A spreadsheet that cannot be mapped: every problem with its row and column."""
+
+    code = "invalid_spreadsheet"
+
+    def __init__(self, problems: list[Problem], *, source: str = "<sheet>") -> None:
+        self.problems = problems
+        shown = "; ".join(str(p) for p in problems[:10])
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        first = problems[0] if problems else None
+        super().__init__(shown + more, source=source, line=first.row if first else None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **super().to_dict(),
+            "problems": [
+                {"row": p.row, "column": p.column, "message": p.message} for p in self.problems
+            ],
+        }

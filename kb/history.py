@@ -1,6 +1,6 @@
 """Provenance and history of steward commits: PROV-O records, numbered versions, diffs.
 
-Each commit adds, in the *same* SPARQL Update request as the data (so both land or neither):
+Each commit adds, in the *same* transaction as the data (so both land or neither):
 
 * to ``{base}graph/provenance`` (public): the commit as a ``prov:Activity`` — steward
   (``prov:wasAssociatedWith``), start and end time, the source file (``prov:used``: name,
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.compare import graph_diff, to_isomorphic
 
 from kb.load import to_rdflib
@@ -159,89 +159,95 @@ def snapshot_parts(g: Graph) -> list[str]:
     return parts
 
 
-def record_update(
-    base: str, rec: CommitRecord, snapshot: Graph, old_snapshot: Graph | None
-) -> list[str]:
-    """The INSERT DATA operations that record ``rec`` (and version 0 when ``old_snapshot`` is
-    given): the records with the first part of each snapshot, then one per further part."""
-    c = f"<{rec.commit}>"
-    ver = f"<{rec.commit}/version>"
-    src = f"<{rec.commit}/source>"
-    agent = f"<{base}id/steward/{rec.agent_id}>"
-    g = f"<{graph_key(rec.graph)}>"
-    prov = [
-        f"{c} a <{PROV}Activity> , <{HIST}Commit> ; <{PROV}startedAtTime> "
-        f'"{rec.started}"^^<{XSD}dateTime> ; <{PROV}endedAtTime> "{rec.ended}"^^<{XSD}dateTime>'
-        f" ; <{PROV}wasAssociatedWith> {agent} ; <{PROV}generated> {ver} ;"
-        f" <{HIST}operation> {sparql_string(rec.operation)} ; <{HIST}graph> {g} ;"
-        f" <{HIST}triplesAdded> {rec.added} ; <{HIST}triplesRemoved> {rec.removed} ;"
-        f" <{HIST}conforms> {'true' if rec.violations == 0 else 'false'} ;"
-        f" <{HIST}violations> {rec.violations} ; <{HIST}warnings> {rec.warnings} ;"
-        f" <{HIST}shapesDigest> {sparql_string(rec.shapes_digest)} .",
-        f"{agent} a <{PROV}Agent> ; <{FOAF}name> {sparql_string(rec.agent_name)} ;"
-        f" <{HIST}role> {sparql_string(rec.agent_role)} .",
-        f"{ver} a <{PROV}Entity> , <{HIST}GraphVersion> ; <{PROV}specializationOf> {g} ;"
-        f" <{HIST}version> {rec.version} ; <{PROV}wasGeneratedBy> {c} ;"
-        f' <{PROV}generatedAtTime> "{rec.ended}"^^<{XSD}dateTime> .',
-    ]
+@dataclass(frozen=True)
+class Records:
+    """What a commit adds to the provenance and history graphs, as N-Triples lines, and the
+    IRIs it owns there (an undo removes what they are subject or object of; the steward's
+    own description stays, shared by their other commits)."""
+
+    provenance: list[str]
+    history: list[str]
+    owned: tuple[str, ...]
+
+
+def records(rec: CommitRecord, base: str, snapshot: Graph, old_snapshot: Graph | None) -> Records:
+    """The triples that record ``rec`` (and version 0 when ``old_snapshot`` is given)."""
+    c = URIRef(rec.commit)
+    ver = URIRef(f"{rec.commit}/version")
+    src = URIRef(f"{rec.commit}/source")
+    agent = URIRef(f"{base}id/steward/{rec.agent_id}")
+    g = URIRef(graph_key(rec.graph))
+    P, H = PROV, HIST
+
+    def when(value: str) -> Literal:
+        return Literal(value, datatype=XSD.dateTime)
+
+    prov = Graph()
+    for t in (
+        (c, RDF.type, P.Activity),
+        (c, RDF.type, H.Commit),
+        (c, P.startedAtTime, when(rec.started)),
+        (c, P.endedAtTime, when(rec.ended)),
+        (c, P.wasAssociatedWith, agent),
+        (c, P.generated, ver),
+        (c, H.operation, Literal(rec.operation)),
+        (c, H.graph, g),
+        (c, H.triplesAdded, Literal(rec.added)),
+        (c, H.triplesRemoved, Literal(rec.removed)),
+        (c, H.conforms, Literal(rec.violations == 0)),
+        (c, H.violations, Literal(rec.violations)),
+        (c, H.warnings, Literal(rec.warnings)),
+        (c, H.shapesDigest, Literal(rec.shapes_digest)),
+        (agent, RDF.type, P.Agent),
+        (agent, FOAF.name, Literal(rec.agent_name)),
+        (agent, H.role, Literal(rec.agent_role)),
+        (ver, RDF.type, P.Entity),
+        (ver, RDF.type, H.GraphVersion),
+        (ver, P.specializationOf, g),
+        (ver, H.version, Literal(rec.version)),
+        (ver, P.wasGeneratedBy, c),
+        (ver, P.generatedAtTime, when(rec.ended)),
+    ):
+        prov.add(t)
     if rec.source_name is not None or rec.source_sha256 is not None:
-        prov.append(
-            f"{c} <{PROV}used> {src} . {src} a <{PROV}Entity> ;"
-            f" <{DCT}title> {sparql_string(rec.source_name or '')} ;"
-            f" <{DCT}format> {sparql_string(rec.source_type or '')} ;"
-            f" <{HIST}sha256> {sparql_string(rec.source_sha256 or '')} ;"
-            f" <{HIST}triples> {rec.source_triples} ."
-        )
+        for t in (
+            (c, P.used, src),
+            (src, RDF.type, P.Entity),
+            (src, DCT.title, Literal(rec.source_name or "")),
+            (src, DCT["format"], Literal(rec.source_type or "")),
+            (src, H.sha256, Literal(rec.source_sha256 or "")),
+            (src, H.triples, Literal(rec.source_triples)),
+        ):
+            prov.add(t)
     if rec.previous is not None:
-        prov.append(f"{ver} <{PROV}wasRevisionOf> <{rec.previous}> .")
+        prov.add((ver, P.wasRevisionOf, URIRef(rec.previous)))
     if rec.submission_id:
-        prov.append(f"{c} <{HIST}submissionId> {sparql_string(rec.submission_id)} .")
-    prov += [f"<{s}> <{PROV}has_provenance> {c} ." for s in rec.subjects[:MAX_LINKED_SUBJECTS]]
-    parts = snapshot_parts(snapshot)
-    hist = [
-        f"{ver} <{HIST}graph> {g} ; <{HIST}version> {rec.version} ;"
-        f" <{HIST}commit> {c} ; <{HIST}snapshot> {sparql_string(parts[0])} ."
-    ]
-    more = [(ver, p) for p in parts[1:]]
+        prov.add((c, H.submissionId, Literal(rec.submission_id)))
+    for subject in rec.subjects[:MAX_LINKED_SUBJECTS]:
+        prov.add((URIRef(subject), P.has_provenance, c))
+    hist = Graph()
+    hist.add((ver, H.graph, g))
+    hist.add((ver, H.version, Literal(rec.version)))
+    hist.add((ver, H.commit, c))
+    for part in snapshot_parts(snapshot):
+        hist.add((ver, H.snapshot, Literal(part)))
+    owned = [c, ver, src]
     if old_snapshot is not None:
-        v0 = f"<{rec.commit}/version0>"
-        old_parts = snapshot_parts(old_snapshot)
-        hist.append(
-            f"{v0} <{HIST}graph> {g} ; <{HIST}version> 0 ;"
-            f" <{HIST}snapshot> {sparql_string(old_parts[0])} ."
-        )
-        more += [(v0, p) for p in old_parts[1:]]
-        prov.append(
-            f"{v0} a <{PROV}Entity> , <{HIST}GraphVersion> ; <{PROV}specializationOf> {g} ;"
-            f" <{HIST}version> 0 . {ver} <{PROV}wasRevisionOf> {v0} ."
-        )
-    body = "\n".join(prov)
-    hg = f"<{history_graph(base)}>"
-    return [
-        f"INSERT DATA {{ GRAPH <{provenance_graph(base)}> {{\n{body}\n}}\n"
-        f"GRAPH {hg} {{\n" + "\n".join(hist) + "\n} }",
-        *(
-            f"INSERT DATA {{ GRAPH {hg} {{ {v} <{HIST}snapshot> {sparql_string(p)} }} }}"
-            for v, p in more
-        ),
-    ]
-
-
-def record_undo(base: str, commit: str) -> list[str]:
-    """The operations that remove what :func:`record_update` wrote for ``commit`` (the
-    steward's own description stays: it is shared by their other commits)."""
-    subjects = " ".join(f"<{commit}{tail}>" for tail in ("", "/version", "/source", "/version0"))
-    out = []
-    for graph in (provenance_graph(base), history_graph(base)):
-        out.append(
-            f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{graph}> "
-            f"{{ VALUES ?s {{ {subjects} }} ?s ?p ?o }} }}"
-        )
-    out.append(
-        f"DELETE {{ GRAPH <{provenance_graph(base)}> {{ ?s <{PROV}has_provenance> <{commit}> }} }}"
-        f" WHERE {{ GRAPH <{provenance_graph(base)}> {{ ?s <{PROV}has_provenance> <{commit}> }} }}"
-    )
-    return out
+        v0 = URIRef(f"{rec.commit}/version0")
+        owned.append(v0)
+        hist.add((v0, H.graph, g))
+        hist.add((v0, H.version, Literal(0)))
+        for part in snapshot_parts(old_snapshot):
+            hist.add((v0, H.snapshot, Literal(part)))
+        for t in (
+            (v0, RDF.type, P.Entity),
+            (v0, RDF.type, H.GraphVersion),
+            (v0, P.specializationOf, g),
+            (v0, H.version, Literal(0)),
+            (ver, P.wasRevisionOf, v0),
+        ):
+            prov.add(t)
+    return Records(nt_lines(prov), nt_lines(hist), tuple(str(x) for x in owned))
 
 
 # --- reading ---------------------------------------------------------------------------

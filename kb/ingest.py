@@ -9,7 +9,7 @@ end of a 3M-triple file leaves the store unchanged).
 
 The loader is pyoxigraph's in-process bulk loader when no server has the store folder open (as
 fast as ``oxigraph load``), else SPARQL Update on the running store: one transaction per batch
-of ``HTTP_BATCH`` triples (a remote store: its ``max_request_triples``), blank nodes turned
+of ``HTTP_BATCH`` triples (fewer on a remote store: its dialect's request size), blank nodes turned
 into skolem IRIs (``{base}.well-known/genid/``) so that none is split between two requests.
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -35,8 +35,8 @@ from kb.store import SparqlHttpStore, attach, bulk_load, open_store
 Progress = Callable[[Path, str], contextlib.AbstractContextManager[IO[bytes]]]
 
 
-#: Triples per SPARQL Update request when loading through a running Oxigraph server; a remote
-#: store takes its own ``max_request_triples`` (REMOTE_REQUEST_TRIPLES).
+#: Triples per commit when loading through a running server (a remote store's dialect may
+#: take fewer per request: REMOTE_REQUEST_TRIPLES).
 HTTP_BATCH = 1_000
 
 
@@ -173,49 +173,28 @@ def _load_http(
     start: float,
     progress: Progress,
 ) -> LoadReport:
-    client.prepare_writes()
-    batch = client.max_request_triples or HTTP_BATCH
     for item in items:
         with progress(item.path, f"loading {item.path.name}") as stream:
             # The hardened parser resolves relative IRIs against our base (not the store's
-            # request URL). One INSERT DATA per batch is one transaction on the server: a file
-            # of up to one batch goes in whole or not at all.
-            by_graph: dict[str | None, list[str]] = {}
-            pending = 0
-            # Blank nodes become skolem IRIs (RDF 1.1 §3.5): a blank node must not be split
-            # across two requests, and Virtuoso 7 refuses blank nodes in INSERT DATA.
-            genid = f"{settings.base_iri}.well-known/genid/{uuid.uuid4().hex}-"
-            for q in _quads(item, settings, stream):
-                name = item.graph or (
-                    None if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name.value
-                )
-                subject, obj = (
-                    f"<{genid}{t.value}>" if isinstance(t, ox.BlankNode) else str(t)
-                    for t in (q.subject, q.object)
-                )
-                by_graph.setdefault(name, []).append(f"{subject} {q.predicate} {obj} .")
-                pending += 1
-                if pending == batch:
-                    client.update(insert_data(by_graph, client.written))
-                    by_graph, pending = {}, 0
-            if pending:
-                client.update(insert_data(by_graph, client.written))
+            # request URL). One commit per batch (the store's append_batches): a file of up to
+            # one batch goes in whole or not at all.
+            client.append_batches(_skolemized(item, settings, stream), HTTP_BATCH)
     return LoadReport(len(items), quads, time.perf_counter() - start, "http")
 
 
-def insert_data(
-    by_graph: dict[str | None, list[str]],
-    written: Callable[[Iterable[str]], list[str]] = list,
-) -> str:
-    """``INSERT DATA`` for triples grouped by graph name (None: the default graph), in the
-    form ``written`` gives them (see :meth:`SparqlHttpStore.written`)."""
-    parts = ["INSERT DATA {"]
-    for name, triples in by_graph.items():
-        if name is None:
-            parts.extend(written(triples))
-        else:
-            parts.append(f"GRAPH <{name}> {{")
-            parts.extend(written(triples))
-            parts.append("}")
-    parts.append("}")
-    return "\n".join(parts)
+def _skolemized(
+    item: LoadItem, settings: Settings, stream: IO[bytes]
+) -> Iterator[tuple[str | None, str]]:
+    """(graph, N-Triples line) of each quad, blank nodes as skolem IRIs (RDF 1.1 §3.5): a
+    blank node must not be split across two requests, and Virtuoso 7 refuses blank nodes in
+    INSERT DATA."""
+    genid = f"{settings.base_iri}.well-known/genid/{uuid.uuid4().hex}-"
+    for q in _quads(item, settings, stream):
+        name = item.graph or (
+            None if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name.value
+        )
+        subject, obj = (
+            f"<{genid}{t.value}>" if isinstance(t, ox.BlankNode) else str(t)
+            for t in (q.subject, q.object)
+        )
+        yield name, f"{subject} {q.predicate} {obj} ."

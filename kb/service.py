@@ -87,7 +87,8 @@ class Service:
         """Kill and restart the managed Oxigraph server (same port, same folder), for a query
         its ``--timeout-s`` did not stop (measured with oxigraph 0.5.13: a 4-way cartesian
         COUNT or a large ORDER BY runs on past the limit, holding a core). In-flight queries
-        of other clients fail (503) and may be retried. False for a remote store."""
+        of other clients fail (the store is unavailable) and may be retried. False for a
+        remote store."""
         managed = self.managed
         if managed is None:
             return False

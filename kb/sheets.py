@@ -25,7 +25,7 @@ from datetime import date, datetime
 from rdflib import RDF, XSD, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from kb.errors import ParseError
+from kb.errors import ParseError, Problem, SheetError
 from kb.formats import named
 from kb.namespaces import PC, PREFIXES
 
@@ -304,38 +304,6 @@ TEMPLATES: dict[str, Template] = {
         ),
     )
 }
-
-
-@dataclass(frozen=True)
-class Problem:
-    row: int
-    column: str  # "C (founding_date)" or "" for the whole row/sheet
-    message: str
-
-    def __str__(self) -> str:
-        where = f"row {self.row}" + (f", column {self.column}" if self.column else "")
-        return f"{where}: {self.message}"
-
-
-class SheetError(ParseError):
-    """A spreadsheet that cannot be mapped: every problem with its row and column."""
-
-    code = "invalid_spreadsheet"
-
-    def __init__(self, problems: list[Problem], *, source: str = "<sheet>") -> None:
-        self.problems = problems
-        shown = "; ".join(str(p) for p in problems[:10])
-        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-        first = problems[0] if problems else None
-        super().__init__(shown + more, source=source, line=first.row if first else None)
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            **super().to_dict(),
-            "problems": [
-                {"row": p.row, "column": p.column, "message": p.message} for p in self.problems
-            ],
-        }
 
 
 @dataclass

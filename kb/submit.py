@@ -5,14 +5,14 @@ rollback — ends in :meth:`Writer.commit_graphs`:
 
 1. under the **writer lock** (a file lock next to the store, so it holds across threads and
    processes on the machine) the current content of each affected graph is read;
-2. ``If-Match`` is checked against the graph's ETag (a digest of its content) — 412 if stale;
-3. the resulting graph is **validated** with the project's shapes, together with the bundled
-   reference data and a bounded CONSTRUCT of the types and labels of the resources it points
-   to in *other* graphs — so the cost follows the size of the change, not of the KB. Only
-   results about the graph's own subjects count; violations refuse the write;
-4. the data, its PROV-O record and the new version's snapshot go to the store in **one**
-   SPARQL Update request, which Oxigraph applies atomically: a refused, failed or killed write
-   leaves the store as it was.
+2. ``If-Match`` is checked against the graph's ETag (a digest of its content); a stale one refuses;
+3. the resulting graph is **validated** as :mod:`kb.commit_scope` says (the project's shapes,
+   the reference data, the types and labels of what it points to in other graphs; only
+   results about its own resources count): violations refuse the write;
+4. the data, its PROV-O record and the new version's snapshot (:mod:`kb.history`) form one
+   :class:`~kb.store.transaction.Transaction`, which the store commits all or nothing
+   (:meth:`SparqlHttpStore.commit <kb.store.http.SparqlHttpStore.commit>`): a refused, failed
+   or killed write leaves the store as it was.
 """
 
 from __future__ import annotations
@@ -27,20 +27,18 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
-from rdflib.collection import Collection
-from rdflib.term import Node
+from rdflib import Graph
 
-from kb import bundled, history
-from kb.auth import Forbidden, Principal
+from kb import commit_scope, history
+from kb.auth import Principal
 from kb.config import Settings
 from kb.errors import (
     BadGraph,
     Conflict,
+    Forbidden,
     KBError,
     ParseError,
     PreconditionFailed,
@@ -49,15 +47,12 @@ from kb.errors import (
 )
 from kb.formats import RDF_SYNTAXES, syntax_by_name
 from kb.load import Limits, parse
-from kb.namespaces import SH, SKOS
 from kb.sheets import CSV_TYPE, XLSX_TYPE, parse_sheet
 from kb.store.http import SparqlHttpStore
-from kb.validate import Report, Result, project_ontology, project_shapes, validate, validate_within
+from kb.store.transaction import Transaction
+from kb.validate import Report
 
-SKOS_PREF = str(SKOS.prefLabel)
-RDFS_LABEL = str(RDFS.label)
 _IRI = re.compile(r"^(https?|urn):[^\s<>\"{}|\\^`\x00-\x20]+$")
-MAX_CONTEXT_IRIS = 5000
 
 
 @dataclass
@@ -293,19 +288,11 @@ class Writer:
             fcntl.flock(fh, fcntl.LOCK_EX)
             self._held.depth = 1
             try:
-                self.store.prepare_writes()
-                journal = self.store.journal if self.journaled else None
-                # across hosts: the lease in the store's journal
-                with journal.held() if journal is not None else contextlib.nullcontext():
+                with self.store.writing():  # across hosts: the store's writer lease
                     yield
             finally:
                 self._held.depth = 0
                 fcntl.flock(fh, fcntl.LOCK_UN)
-
-    @property
-    def journaled(self) -> bool:
-        """Whether commits go through the store's rollback journal (see kb.store.journal)."""
-        return not self.store.atomic_updates and self.store.journal is not None
 
     # --- reading -------------------------------------------------------------------------
 
@@ -321,52 +308,8 @@ class Writer:
     # --- validation ----------------------------------------------------------------------
 
     def check(self, result: Graph, target: str | None) -> Report:
-        """Validate ``result`` with the reference data and what it points to elsewhere."""
-        data = Graph()
-        data += result
-        data += reference(self.base)
-        data += self.context(result, target)
-        # Only the result's own resources are focus nodes: the shapes' class and
-        # objects-of targets are replaced by explicit target nodes, so the reference data and
-        # the context are there for paths and sh:class but are not validated themselves.
-        shapes = targeted_shapes(self.base, result)
-        limit = self.settings.validation_timeout
-        report = (
-            validate_within(limit, data, shapes=shapes, base=self.base)
-            if limit > 0
-            else validate(data, shapes=shapes, base=self.base)
-        )
-        keep = {str(x) if isinstance(x, URIRef) else f"_:{x}" for x in result.subjects()}
-        keep |= {
-            str(x) if isinstance(x, URIRef) else f"_:{x}"
-            for x in shapes.objects(None, SH.targetNode)
-        }
-        return only_about([(report, keep)])
-
-    def context(self, result: Graph, target: str | None) -> Graph:
-        """Types and labels, from other graphs, of the resources ``result`` points to."""
-        ref = reference(self.base)
-        own = set(result.subjects()) | set(ref.subjects())
-        iris = sorted(
-            {
-                str(o)
-                for _s, p, o in result
-                if isinstance(o, URIRef) and p != RDF.type and o not in own
-            }
-        )[:MAX_CONTEXT_IRIS]
-        out = Graph()
-        exclude = f"FILTER(?g != <{target}>)" if target else ""
-        # Measured at 1M triples: a FILTER on ?p takes 20 ms, a second VALUES for ?p 2 s
-        # (Oxigraph then scans every quad).
-        preds = ", ".join(f"<{p}>" for p in context_predicates(self.base))
-        for i in range(0, len(iris), 500):
-            values = " ".join(f"<{iri}>" for iri in iris[i : i + 500])
-            out += self.store.construct(
-                f"CONSTRUCT {{ ?x ?p ?o }} WHERE {{ VALUES ?x {{ {values} }} "
-                f"GRAPH ?g {{ ?x ?p ?o }} FILTER(?p IN ({preds})) {exclude} }}",
-                union_default_graph=False,
-            )
-        return out
+        """Validate ``result`` as a commit to ``target`` would be (:mod:`kb.commit_scope`)."""
+        return commit_scope.check(self.store, self.settings, result, target)
 
     # --- committing ----------------------------------------------------------------------
 
@@ -383,7 +326,8 @@ class Writer:
         validate_data: bool = True,
         submission_id: str | None = None,
     ) -> list[Outcome]:
-        """Validate and write ``changes`` atomically (one update request) under the lock.
+        """Validate and write ``changes`` in one transaction (the store's commit) under the
+        lock.
 
         With a ``submission_id`` a retried request is not applied twice: if a commit with that
         id exists, its outcome is returned (``replayed``) and nothing is written; the same id
@@ -399,8 +343,7 @@ class Writer:
                 if earlier:
                     return _replayed(earlier, changes, operation, payload)
             outcomes: list[Outcome] = []
-            parts: list[str] = []
-            undo: list[str] = []
+            tx = Transaction()
             for ch in changes:
                 t0 = time.perf_counter()
                 old = self.read(ch.graph)
@@ -439,27 +382,19 @@ class Writer:
                     raise ValidationFailed(out)
                 if dry_run:
                     continue
-                redo, back = self._update_parts(
-                    who, ch, old, new, added, removed, out, started, submission_id
-                )
-                parts += redo
-                undo = back + undo
-            if dry_run or not parts:
+                self._write(tx, who, ch, old, new, added, removed, out, started, submission_id)
+            if dry_run or not tx:
                 return outcomes
             t3 = time.perf_counter()
-            if self.journaled:
-                assert self.store.journal is not None
-                self.store.journal.run(parts, undo)
-            else:
-                # one request: the store applies it as one transaction
-                self.store.update(" ;\n".join(parts))
+            self.store.commit(tx)  # all or nothing
             for out in outcomes:
                 out.committed = True
                 out.seconds["commit"] = time.perf_counter() - t3
         return outcomes
 
-    def _update_parts(
+    def _write(
         self,
+        tx: Transaction,
         who: Principal,
         ch: Change,
         old: Graph,
@@ -469,25 +404,17 @@ class Writer:
         out: Outcome,
         started: str,
         submission_id: str | None = None,
-    ) -> tuple[list[str], list[str]]:
-        """The operations that make the change and record it, and (when commits go through
-        the journal) the operations that undo them."""
-        target = f"GRAPH <{ch.graph}>" if ch.graph else "DEFAULT"
-        parts: list[str] = []
-        undo: list[str] = []
+    ) -> None:
+        """Add to ``tx`` the writes that make the change and record it."""
+
+        def before() -> list[str]:  # only a journaled commit asks
+            return history.nt_lines(old)
+
         if ch.append is not None:
             if len(ch.append):
-                parts += self._inserts(ch.graph, ch.append)
+                tx.append(ch.graph, history.nt_lines(ch.append), before=before)
         else:
-            parts.append(f"DROP SILENT {target}")
-            if new is not None and len(new):
-                parts += self._inserts(ch.graph, new)
-        if self.journaled:
-            if ch.append is not None and not history.has_bnodes(added):
-                undo += self._inserts(ch.graph, added, delete=True)
-            else:
-                undo.append(f"DROP SILENT {target}")
-                undo += self._inserts(ch.graph, old)
+            tx.replace(ch.graph, history.nt_lines(new) if new is not None else [], before=before)
         latest = history.latest_version(self.store, self.base, ch.graph)
         version = latest[0] + 1 if latest else 1
         commit = f"{self.base}id/commit/{uuid.uuid4()}"
@@ -511,27 +438,18 @@ class Writer:
             removed=len(removed),
             violations=len(out.report.violations) if out.report else 0,
             warnings=len(out.report.warnings) if out.report else 0,
-            shapes_digest=shapes_digest(self.base),
+            shapes_digest=commit_scope.shapes_digest(self.base),
             subjects=history.changed_subjects(added, removed),
             submission_id=submission_id,
         )
         snapshot = new if new is not None else Graph()
         old_snapshot = old if latest is None and len(old) else None
-        parts += history.record_update(self.base, rec, snapshot, old_snapshot)
-        if self.journaled:
-            undo = history.record_undo(self.base, commit) + undo
+        records = history.records(rec, self.base, snapshot, old_snapshot)
+        tx.record(history.provenance_graph(self.base), records.provenance, owned=records.owned)
+        tx.record(history.history_graph(self.base), records.history, owned=records.owned)
         out.version = version
         out.commit = commit
         out.etag = history.fingerprint(snapshot) if len(snapshot) else None
-        return parts, undo
-
-    def _inserts(self, graph: str | None, g: Graph, *, delete: bool = False) -> list[str]:
-        """``INSERT DATA`` (or ``DELETE DATA``) operations for ``g``, each within the store's
-        request size, in the form the store keeps datatypes in."""
-        return [
-            _insert(graph, self.store.written(lines), delete=delete)
-            for lines in _batches(g, self.store.max_request_triples)
-        ]
 
     # --- the operations ------------------------------------------------------------------
 
@@ -612,177 +530,5 @@ def _preconditions(
             raise PreconditionFailed("the graph already exists (If-None-Match)")
 
 
-def _insert(graph: str | None, lines: list[str], *, delete: bool = False) -> str:
-    body = "\n".join(lines)
-    inner = body if graph is None else f"GRAPH <{graph}> {{\n{body}\n}}"
-    if delete:
-        return f"DELETE DATA {{\n{inner}\n}}"
-    if any(_BNODE_TERM.search(line) for line in lines):
-        # Same effect as INSERT DATA, in the form every server takes blank nodes in
-        # (Virtuoso 7 refuses them in INSERT DATA; measured).
-        return f"INSERT {{\n{inner}\n}} WHERE {{}}"
-    return f"INSERT DATA {{\n{inner}\n}}"
-
-
-#: A blank node as subject or object of an N-Triples line.
-_BNODE_TERM = re.compile(r"^_:|> _:\S+ \.$")
-
-
-def _batches(g: Graph, size: int | None) -> list[list[str]]:
-    """``g``'s triples as N-Triples lines in batches of about ``size`` (None: one batch); the
-    triples that share a blank node stay in one batch (a blank node is local to a request)."""
-    if not len(g):
-        return []
-    if size is None:
-        return [history.nt_lines(g)]
-    parent: dict[BNode, BNode] = {}
-
-    def root(b: BNode) -> BNode:
-        while parent.setdefault(b, b) != b:
-            parent[b] = parent[parent[b]]
-            b = parent[b]
-        return b
-
-    for s, _, o in g:
-        if isinstance(s, BNode) and isinstance(o, BNode):
-            a, b = root(s), root(o)
-            if a != b:
-                parent[a] = b
-    groups: dict[Node, list[str]] = {}
-    plain: list[str] = []
-    for t in g:
-        line = f"{t[0].n3()} {t[1].n3()} {t[2].n3()} ."
-        node = t[0] if isinstance(t[0], BNode) else t[2] if isinstance(t[2], BNode) else None
-        if node is None:
-            plain.append(line)
-        else:
-            groups.setdefault(root(node), []).append(line)
-    batches: list[list[str]] = []
-    current: list[str] = []
-    # in N-Triples order, so the requests of a commit are the same every time
-    for group in sorted([*(sorted(g) for g in groups.values()), *([x] for x in plain)]):
-        if current and len(current) + len(group) > size:
-            batches.append(current)
-            current = []
-        current += group
-    if current:
-        batches.append(current)
-    return batches
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-@lru_cache(maxsize=4)
-def reference(base: str) -> Graph:
-    """The bundled reference data (cached): what submitted data may point to."""
-    return bundled.reference_graph(base)
-
-
-@lru_cache(maxsize=4)
-def _untargeted(base: str) -> tuple[Graph, tuple[tuple[Node, frozenset[Node]], ...], tuple]:
-    """The project shapes without their class and objects-of targets, and those targets
-    (each class with all its subclasses, from the ontology and the shapes)."""
-    shapes = project_shapes(base)
-    ont = Graph()
-    ont += project_ontology(base)
-    ont += shapes
-    stripped = Graph()
-    for t in shapes:
-        if t[1] not in (SH.targetClass, SH.targetObjectsOf):
-            stripped.add(t)
-    by_class = tuple(
-        (shape, frozenset(n for n in ont.transitive_subjects(RDFS.subClassOf, cls) if n))
-        for shape, cls in shapes.subject_objects(SH.targetClass)
-    )
-    by_objects = tuple(shapes.subject_objects(SH.targetObjectsOf))
-    return stripped, by_class, by_objects
-
-
-def targeted_shapes(base: str, result: Graph) -> Graph:
-    """The project shapes, targeted at the resources of ``result`` only (``sh:targetNode``)."""
-    stripped, by_class, by_objects = _untargeted(base)
-    g = Graph()
-    g += stripped
-    typed: dict[Node, set[Node]] = {}
-    for s, t in result.subject_objects(RDF.type):
-        typed.setdefault(t, set()).add(s)
-    for shape, classes in by_class:
-        for cls in classes:
-            for s in typed.get(cls, ()):
-                g.add((shape, SH.targetNode, s))
-    for shape, prop in by_objects:
-        for o in result.objects(None, prop):
-            g.add((shape, SH.targetNode, o))
-    return g
-
-
-@lru_cache(maxsize=4)
-def context_predicates(base: str) -> tuple[str, ...]:
-    """What validation needs to know about a resource in another graph: its types and labels,
-    and every property the shapes follow past the first step of a path (e.g. the helix role
-    in ``( org:member org:classification )``)."""
-    shapes = project_shapes(base)
-    found = {str(RDF.type), SKOS_PREF, RDFS_LABEL}
-    for path in shapes.objects(None, SH.path):
-        if shapes.value(path, RDF.first) is None:
-            continue
-        for step in list(Collection(shapes, path))[1:]:
-            found |= {str(t) for t in _path_predicates(shapes, step)}
-    return tuple(sorted(found))
-
-
-def _path_predicates(shapes: Graph, node: Node) -> Iterator[URIRef]:
-    if isinstance(node, URIRef):
-        yield node
-        return
-    if shapes.value(node, RDF.first) is not None:
-        for item in Collection(shapes, node):
-            yield from _path_predicates(shapes, item)
-        return
-    for _p, inner in shapes.predicate_objects(node):
-        yield from _path_predicates(shapes, inner)
-
-
-@lru_cache(maxsize=4)
-def shapes_digest(base: str) -> str:
-    """Which shapes validated a commit (recorded in its provenance)."""
-    return history.fingerprint(project_shapes(base))[:16]
-
-
-def only_about(reports: list[tuple[Report, set[str]]]) -> Report:
-    """One report of the results of each report whose focus node is in its set."""
-    seen: set[tuple[str, str | None, str | None, str, str]] = set()
-    kept: list[Result] = []
-    g = Graph()
-    rep = BNode()
-    g.add((rep, RDF.type, SH.ValidationReport))
-    for report, keep in reports:
-        for r in report.results:
-            key = (r.focus_node, r.path, r.value, r.component, r.source_shape)
-            if r.focus_node in keep and key not in seen:
-                seen.add(key)
-                kept.append(r)
-        for node in report.graph.objects(None, SH.result):
-            focus = report.graph.value(node, SH.focusNode)
-            shown = str(focus) if isinstance(focus, URIRef) else f"_:{focus}"
-            if shown in keep:
-                g.add((rep, SH.result, node))
-                _copy_cbd(report.graph, node, g)
-    results = tuple(
-        sorted(kept, key=lambda r: (r.severity != "Violation", r.focus_node, r.path or ""))
-    )
-    g.add((rep, SH.conforms, Literal(not results)))
-    return Report(not results, results, g)
-
-
-def _copy_cbd(src: Graph, node: Node, dst: Graph, seen: set[Node] | None = None) -> None:
-    seen = seen if seen is not None else set()
-    if node in seen:
-        return
-    seen.add(node)
-    for p, o in src.predicate_objects(node):
-        dst.add((node, p, o))
-        if isinstance(o, BNode):
-            _copy_cbd(src, o, dst, seen)

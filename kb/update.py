@@ -6,7 +6,7 @@ then committed like any other write (one update request, all-or-nothing). No HTT
   slip through); rdflib never fetches a graph (``SPARQL_LOAD_GRAPHS`` is off).
 * The graphs the update reads and writes are copied from the store into an rdflib
   :class:`~rdflib.Dataset` under the writer lock; the update runs on the copy; every graph it
-  changed is validated and written back as ``DROP`` + ``INSERT DATA`` in one request.
+  changed is validated and written back by the writer's one commit (all or nothing).
 * ``ALL``, ``NAMED``, ``GRAPH ?g`` mean the graphs the caller may write (never the ontology,
   shapes, provenance and history graphs), in every form (``DELETE WHERE``, ``DELETE/INSERT
   WHERE``, ``WITH``, ``USING NAMED``); a graph named by its IRI may be read whoever owns it.

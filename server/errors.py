@@ -8,8 +8,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from kb import errors as e
-from kb.auth import AuthError, Forbidden
-from kb.errors import BadGraph, Conflict, PreconditionFailed, ValidationFailed
+from kb.errors import AuthError, BadGraph, Conflict, Forbidden, PreconditionFailed, ValidationFailed
 
 log = logging.getLogger(__name__)
 

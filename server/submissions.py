@@ -32,8 +32,8 @@ from werkzeug.exceptions import BadRequest, NotFound, TooManyRequests, Unsupport
 
 from kb import history
 from kb.audit import AuditLog
-from kb.auth import AuthError, Principal, TokenStore
-from kb.errors import KBError, QueryRejected, ValidationFailed
+from kb.auth import Principal, TokenStore
+from kb.errors import AuthError, KBError, ValidationFailed
 from kb.formats import formats, named
 from kb.query import QueryPolicy
 from kb.sheets import TEMPLATES, XLSX_TYPE, template_csv, template_xlsx
@@ -528,13 +528,6 @@ def update() -> Response:
         return respond(outcomes, status=None if _dry_run() else 200)
 
     return _guarded(run)
-
-
-@bp.errorhandler(QueryRejected)
-def _rejected(exc: QueryRejected) -> Response:
-    body = jsonify(exc.to_dict())
-    body.status_code = 400
-    return body
 
 
 def _report_json(outcomes: list[Outcome]) -> str:

@@ -352,3 +352,28 @@ def test_a_graph_another_client_creates_is_in_the_next_answer_at_once_without_a_
     assert store.ask(ask)
     store.close()
     other.close()
+
+
+def test_commit_is_all_or_nothing_on_both_backends(scoped: tuple[SparqlHttpStore, str]) -> None:
+    """The store's one commit: a transaction that replaces a graph, appends to another and
+    records bookkeeping lands whole; one whose last write the server refuses leaves every
+    graph as it was (one request on Oxigraph; the journal on Virtuoso, where the 300 lines
+    make several requests)."""
+    from kb.store.transaction import Transaction
+
+    store, base = scoped
+    g, h = f"{base}graph/a", f"{base}graph/b"
+    lines = [f"<http://e/s{i}> <http://e/p> {i} ." for i in range(300)]
+    with store.writing():
+        store.commit(Transaction().replace(g, lines[:2], before=[]).append(h, lines, before=[]))
+    assert (store.count(g), store.count(h)) == (2, 300)
+    bad = "<http://e/x> <http://e/p> 'not N-Triples ."
+    tx = (
+        Transaction()
+        .replace(g, lines, before=lambda: lines[:2])
+        .append(h, [lines[0]], before=lambda: lines)
+        .record(h, [bad], owned=["http://e/x"])
+    )
+    with store.writing(), pytest.raises((QueryRejected, StoreError)):
+        store.commit(tx)
+    assert (store.count(g), store.count(h)) == (2, 300)

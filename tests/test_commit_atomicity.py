@@ -121,10 +121,10 @@ def test_the_probe_finds_how_each_server_applies_updates(
     notes = store.prepare_writes()
     if backend == "oxigraph":
         assert store.atomic_updates and store.integral_decimals_kept
-        assert not w.journaled
+        assert not w.store.journaled
     else:
         assert not store.atomic_updates and not store.integral_decimals_kept
-        assert w.journaled
+        assert w.store.journaled
         assert any("operation by operation" in n and "journal" in n for n in notes)
         assert any("xsd:decimal" in n for n in notes)
 

@@ -128,10 +128,17 @@ def installed(wheel: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory)
     return venv / "bin"
 
 
+def _outside_env() -> dict[str, str]:
+    """The environment of a user's shell outside the checkout: no KB_* settings and no
+    PYTHONPATH (which would put another copy of kb before the installed one)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("KB_") and k != "PYTHONPATH"}
+
+
 def test_installed_kb_is_the_wheel(installed: Path, tmp_path: Path) -> None:
     where = subprocess.run(
         [str(installed / "python"), "-c", "import kb, kb.bundled; print(kb.bundled.BUNDLED_ROOT)"],
         cwd=tmp_path,
+        env=_outside_env(),
         capture_output=True,
         text=True,
         check=True,
@@ -144,7 +151,7 @@ def test_installed_kb_serve_serves_the_bundled_knowledge_base(
     installed: Path, tmp_path: Path
 ) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    env = _outside_env()
     env["KB_PORT"] = str(port)
     log = tmp_path / "serve.log"
     with log.open("wb") as out:

@@ -2,6 +2,7 @@
 
 * :class:`SparqlHttpStore` — the client every part of ClusterKB uses.
 * :class:`ManagedOxigraph` — the embedded default: ``oxigraph serve`` on loopback.
+* :class:`Dialect` — how a server departs from SPARQL 1.1 (Oxigraph, Virtuoso, generic).
 * :func:`open_store` — the store the settings name, for the time of a ``with`` block.
 """
 
@@ -14,18 +15,18 @@ import requests.auth
 from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 
 from kb.config import Settings
+from kb.store.dialect import DIALECTS, OXIGRAPH, REMOTE_REQUEST_TRIPLES, SPARQL11, VIRTUOSO, Dialect
 from kb.store.http import SparqlHttpStore, StoreResponse
 from kb.store.journal import Journal
 from kb.store.oxigraph import ManagedOxigraph, attach, bulk_load, is_served, remove_orphans
 
-#: Triples per update request to a remote store. Virtuoso 7 refuses an INSERT DATA of more than
-#: about 2,000 short triples ("SP031 … exceeded 10000 lines of code"), and the time it takes
-#: grows with the square of the request: 14 ms for 50 triples, 40 ms for 100, 180 ms for 250,
-#: 0.6 s for 500, 2.1 s for 1,000 (measured) — so 100 at a time loads five times faster.
-REMOTE_REQUEST_TRIPLES = 100
-
 __all__ = [
+    "DIALECTS",
+    "OXIGRAPH",
     "REMOTE_REQUEST_TRIPLES",
+    "SPARQL11",
+    "VIRTUOSO",
+    "Dialect",
     "ManagedOxigraph",
     "SparqlHttpStore",
     "StoreResponse",
@@ -54,14 +55,10 @@ def remote_store(settings: Settings) -> SparqlHttpStore:
         settings.store_query_url,
         settings.store_update_url or None,
         settings.store_gsp_url or None,
+        dialect=DIALECTS[settings.store_dialect],
         auth=auth,
         timeout=settings.query_timeout,
         graph_scope=f"{settings.base_iri}graph/",
-        version_in_store=bool(settings.store_update_url),
-        timeout_param="timeout",  # Virtuoso's per-query limit (ms); other servers ignore it
-        canonical_formats=True,
-        atomic_updates=False,  # until probed
-        max_request_triples=REMOTE_REQUEST_TRIPLES,
         fresh_for=settings.store_freshness,
     )
     store.journal = Journal(store, lease=settings.store_lease)

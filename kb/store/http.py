@@ -10,8 +10,9 @@ import contextlib
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from dataclasses import replace as replace_dialect
 from typing import IO, Any
 from urllib.parse import urlencode
 
@@ -23,9 +24,12 @@ from rdflib import Graph
 from kb.errors import QueryRejected, QueryTimeout, StoreError, StoreUnavailable
 from kb.formats import syntax_by_name
 from kb.namespaces import XSD
+from kb.store import transaction
 from kb.store.curl import CurlPool, CurlReply
+from kb.store.dialect import SPARQL11, Dialect
 from kb.store.journal import JOURNAL_GRAPH, Journal
 from kb.store.scope import ScopeWatch
+from kb.store.transaction import Transaction
 from kb.store.version import Clock, MemoryClock, StoreClock
 
 #: What Oxigraph appends to a result stream when ``--timeout-s`` cancels a running query
@@ -105,13 +109,8 @@ def iri(value: str) -> str:
     return f"<{value}>"
 
 
-def _insert_data(
-    graph: str | None,
-    data: bytes | IO[bytes] | Iterable[bytes],
-    content_type: str,
-    written: Callable[[Iterable[str]], list[str]],
-) -> str:
-    """``INSERT DATA`` for an RDF document (the graph-store fallback over SPARQL Update)."""
+def _lines_of(data: bytes | IO[bytes] | Iterable[bytes], content_type: str) -> list[str]:
+    """An RDF document's triples as N-Triples lines (the graph-store fallback over Update)."""
     read = getattr(data, "read", None)
     if isinstance(data, bytes):
         body = data
@@ -121,15 +120,10 @@ def _insert_data(
         body = b"".join(data)
     syntax = syntax_by_name(content_type)
     try:
-        quads = list(ox.parse(input=body, format=syntax.oxigraph, without_named_graphs=True))
+        quads = ox.parse(input=body, format=syntax.oxigraph, without_named_graphs=True)
+        return [f"{q.subject} {q.predicate} {q.object} ." for q in quads]
     except SyntaxError as exc:
         raise QueryRejected(f"the store refused the data: {exc}") from None
-    triples = "\n".join(written(f"{q.subject} {q.predicate} {q.object} ." for q in quads))
-    inner = f"GRAPH {iri(graph)} {{ {triples} }}" if graph else triples
-    if any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object)):
-        # the form every server takes blank nodes in (Virtuoso 7 refuses them in INSERT DATA)
-        return f"INSERT {{ {inner} }} WHERE {{}}"
-    return f"INSERT DATA {{ {inner} }}"
 
 
 #: What servers call N-Triples besides its registered media type (Virtuoso: ``text/plain``).
@@ -167,16 +161,14 @@ def _names_dataset(sparql: str) -> bool:
 class SparqlHttpStore:
     """SPARQL 1.1 Query / Update / Graph Store Protocol client.
 
-    ``union_default_graph_param`` names the URL parameter that asks the server to treat the
-    default graph as the union of all graphs (Oxigraph: ``union-default-graph``). Without
-    one, ``graph_scope`` (an IRI prefix, ``{base}graph/``) makes the union default graph the
-    merge of the graphs under it, passed as ``default-graph-uri`` — so a server's own system
-    graphs (Virtuoso has several) stay out of every answer. ``version_in_store`` keeps the data
-    version in the store (:class:`~kb.store.version.StoreClock`), shared by every front end.
-    ``timeout_param`` names a URL parameter that carries the time limit in milliseconds
-    (Virtuoso: ``timeout``). ``canonical_formats`` asks the server only for the formats every
-    server writes alike (N-Triples for graphs, SPARQL JSON for solutions); callers convert
-    locally (Virtuoso answers a JSON-LD request with RDF/JSON, and writes a non-standard TSV).
+    ``dialect`` (:mod:`kb.store.dialect`) says how the server departs from SPARQL 1.1: how
+    the union default graph is asked for, the time-limit parameter, which formats to ask for,
+    whether updates are transactional, request sizes and blank nodes. Without a union
+    parameter, ``graph_scope`` (an IRI prefix, ``{base}graph/``) makes the union default
+    graph the merge of the graphs under it, passed as ``default-graph-uri`` — so a server's
+    own system graphs (Virtuoso has several) stay out of every answer. Where the dialect keeps
+    the data version in the store (:class:`~kb.store.version.StoreClock`) every front end
+    shares it; else ``clock`` (default: in memory) holds it.
     """
 
     def __init__(
@@ -185,23 +177,19 @@ class SparqlHttpStore:
         update_url: str | None = None,
         gsp_url: str | None = None,
         *,
+        dialect: Dialect = SPARQL11,
         auth: requests.auth.AuthBase | tuple[str, str] | None = None,
         timeout: float = 30.0,
-        union_default_graph_param: str | None = None,
         clock: Clock | None = None,
         graph_scope: str | None = None,
-        version_in_store: bool = False,
-        timeout_param: str | None = None,
-        canonical_formats: bool = False,
-        atomic_updates: bool = True,
-        max_request_triples: int | None = None,
         fresh_for: float = 0.0,
     ) -> None:
+        self.dialect = dialect
         self.query_url = query_url
         self.update_url = update_url
         self.gsp_url = gsp_url
         self.timeout = timeout
-        self.union_param = union_default_graph_param
+        self.union_param = dialect.union_default_graph_param
         self._http = requests.Session()
         self._http.auth = auth
         self._http.trust_env = False  # never route loopback traffic through a proxy
@@ -209,28 +197,32 @@ class SparqlHttpStore:
         # every answer (measured: a new TCP connection per request, ~1 ms each on loopback).
         self._http.headers["Accept-Encoding"] = "identity"
         self.graph_scope = graph_scope
-        self.timeout_param = timeout_param
-        self.canonical_formats = canonical_formats
+        self.timeout_param = dialect.timeout_param
+        self.canonical_formats = dialect.canonical_formats
         self._scoped: tuple[str, list[str]] | None = None  # (data version, graphs)
         self._queries = _curl_pool(auth)
         #: Whether one update request is one transaction (probed by check_capabilities);
         #: if not, commits go through :attr:`journal`.
-        self.atomic_updates = atomic_updates
+        self.atomic_updates = dialect.atomic_updates
         self.journal: Journal | None = None
         #: The most triples one update request may carry (None: no limit).
-        self.max_request_triples = max_request_triples
+        self.max_request_triples = dialect.max_request_triples
         #: Whether ``"5"^^xsd:decimal`` comes back as an xsd:decimal (probed; Virtuoso 7
         #: returns an xsd:integer, but keeps ``"5.0"^^xsd:decimal`` a decimal).
         self.integral_decimals_kept = True
-        self.probe_updates = not atomic_updates
+        self.probe_updates = dialect.probes_updates
         self._probed: list[str] | None = None
         self.clock: Clock = (
-            StoreClock(self) if version_in_store else clock if clock is not None else MemoryClock()
+            StoreClock(self)
+            if dialect.version_in_store and update_url
+            else clock
+            if clock is not None
+            else MemoryClock()
         )
         #: The graphs in scope as recently read in the background (``fresh_for`` seconds at
         #: most; see :mod:`kb.store.scope`); only where the scope is a list of graphs.
         self.scope_watch = ScopeWatch(
-            self._scope_view, fresh_for if graph_scope and not union_default_graph_param else 0
+            self._scope_view, fresh_for if graph_scope and not self.union_param else 0
         )
         #: Query requests sent to the store (versions and graph lists included).
         self.queries_sent = 0
@@ -312,6 +304,68 @@ class SparqlHttpStore:
         return Graph().parse(data=data.decode("utf-8"), format="nt")
 
     # --- updates -----------------------------------------------------------------------
+
+    @property
+    def journaled(self) -> bool:
+        """Whether a commit of several requests goes through the rollback journal."""
+        return not self.atomic_updates and self.journal is not None
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """The block in which a writer reads, validates and commits: the server's update
+        behaviour probed (once), and where commits are journaled the writer lease held
+        across hosts (not re-entrant: the caller nests)."""
+        self.prepare_writes()
+        journal = self.journal if self.journaled else None
+        with journal.held() if journal is not None else contextlib.nullcontext():
+            yield
+
+    def commit(self, tx: Transaction) -> None:
+        """Apply ``tx`` all or nothing.
+
+        Where one update request is one transaction (Oxigraph; a remote server the probe
+        found atomic) the whole transaction is one request. Elsewhere a transaction that
+        fits one operation is sent as it is (one operation is applied whole), and a larger
+        one goes through the rollback journal (:mod:`kb.store.journal`): its undo is stored
+        first, then its requests run, and if this writer dies midway the next writer to take
+        the lease undoes what it did. A journaled commit must run inside :meth:`writing`
+        (the lease is taken here when the caller has not)."""
+        self.prepare_writes()
+        redo = transaction.redo(tx, self.dialect, self.written)
+        if not redo:
+            return
+        if self.atomic_updates or len(redo) == 1 or self.journal is None:
+            self.update(" ;\n".join(redo))
+            return
+        undo = transaction.undo(tx, self.dialect, self.written)
+        if undo is None:
+            raise StoreError("a commit of several requests needs each graph's earlier content")
+        if self.journal.holding:
+            self.journal.run(redo, undo)
+        else:
+            with self.journal.held():
+                self.journal.run(redo, undo)
+
+    def append_batches(self, triples: Iterable[tuple[str | None, str]], batch: int) -> int:
+        """Append (graph, N-Triples line) pairs in commits of at most ``batch`` triples (fewer
+        where the server takes smaller requests, and a new one where the graph changes), so
+        each commit is one operation the store applies whole: the bulk path of ``kb load``
+        through a server. The number of triples written."""
+        size = min(batch, self.dialect.max_request_triples or batch)
+        graph: str | None = None
+        pending: list[str] = []
+        total = 0
+        for name, line in triples:
+            if pending and (name != graph or len(pending) == size):
+                self.commit(Transaction().append(graph, pending))
+                total += len(pending)
+                pending = []
+            graph = name
+            pending.append(line)
+        if pending:
+            self.commit(Transaction().append(graph, pending))
+            total += len(pending)
+        return total
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL Update request (one transaction where :attr:`atomic_updates`)."""
@@ -422,10 +476,9 @@ class SparqlHttpStore:
     ) -> None:
         """Replace a graph (all-or-nothing on the store's side)."""
         if not self.gsp_url and self.update_url:
-            target = f"GRAPH {iri(graph)}" if graph else "DEFAULT"
-            self.update(
-                f"DROP SILENT {target} ;\n" + _insert_data(graph, data, content_type, self.written)
-            )
+            if graph:
+                iri(graph)
+            self.update(" ;\n".join(self._one_request(graph, data, content_type, replace=True)))
             return
         self._gsp("PUT", graph, data=data, headers={"Content-Type": content_type})
 
@@ -434,9 +487,27 @@ class SparqlHttpStore:
     ) -> None:
         """Add triples to a graph (all-or-nothing on the store's side)."""
         if not self.gsp_url and self.update_url:
-            self.update(_insert_data(graph, data, content_type, self.written))
+            if graph:
+                iri(graph)
+            self.update(" ;\n".join(self._one_request(graph, data, content_type, replace=False)))
             return
         self._gsp("POST", graph, data=data, headers={"Content-Type": content_type})
+
+    def _one_request(
+        self,
+        graph: str | None,
+        data: bytes | IO[bytes] | Iterable[bytes],
+        content_type: str,
+        *,
+        replace: bool,
+    ) -> list[str]:
+        """The operations of a Graph Store Protocol PUT/POST, for one request (the store
+        applies it whole): not batched, as the protocol's request is all or nothing."""
+        lines = _lines_of(data, content_type)
+        tx = transaction.Transaction()
+        (tx.replace if replace else tx.append)(graph, lines)
+        whole = replace_dialect(self.dialect, max_request_triples=None, max_request_chars=None)
+        return transaction.redo(tx, whole, self.written)
 
     def delete_graph(self, graph: str) -> None:
         if not self.gsp_url and self.update_url:

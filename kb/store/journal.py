@@ -86,6 +86,11 @@ class Journal:
 
     # --- the lease -----------------------------------------------------------------------
 
+    @property
+    def holding(self) -> bool:
+        """Whether this journal object holds the writer lease now."""
+        return self._entry is not None
+
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
         """Hold the writer lease for the block (not re-entrant: the caller nests)."""

@@ -29,6 +29,7 @@ import pyoxigraph as ox
 
 from kb import processes
 from kb.errors import StoreError, StoreUnavailable
+from kb.store.dialect import OXIGRAPH
 from kb.store.http import SparqlHttpStore
 from kb.store.version import FileClock
 
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = "clusterkb-server.json"
 VERSION_FILE = "clusterkb-data-version"
-UNION_PARAM = "union-default-graph"
+UNION_PARAM = OXIGRAPH.union_default_graph_param
 
 
 class SupportsRead(Protocol):
@@ -298,8 +299,8 @@ def _client(url: str, location: Path, timeout_s: float) -> SparqlHttpStore:
         f"{url}/query",
         f"{url}/update",
         f"{url}/store",
+        dialect=OXIGRAPH,
         timeout=timeout_s,
-        union_default_graph_param=UNION_PARAM,
         clock=FileClock(location / VERSION_FILE),
     )
 
