@@ -29,7 +29,7 @@ test: lint
 	else echo "*** virtuoso-opensource is not installed: the Virtuoso pass was NOT run" \
 	  "(apt-get install virtuoso-opensource, or run .ci/run)"; fi
 
-ONCE := test_backends test_commit_atomicity test_curl test_docs test_front_ends test_generate \
+ONCE := test_architecture test_backends test_commit_atomicity test_curl test_docs test_front_ends test_generate \
 	test_scope test_shacl_w3c test_shapes_examples test_validate
 test-virtuoso: $(VENV)/.installed
 	KB_TEST_STORE=virtuoso $(BIN)/pytest $(foreach f,$(ONCE),--ignore=tests/$(f).py)

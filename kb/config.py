@@ -1,4 +1,4 @@
-"""Settings: one frozen dataclass and one table that documents every setting.
+"""Settings: one frozen dataclass whose fields carry each setting's default and help.
 
 Production reads ``KB_<NAME>`` environment variables; tests and ``create_app`` pass a mapping.
 Nothing here is read at import time: call :func:`load_settings`.
@@ -26,172 +26,166 @@ class Setting:
     help: str
 
 
-#: Every setting, its default and what it does. The README's settings table is generated from
-#: (and tested against) this list.
-SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "base",
+def setting(default: Any, help: str) -> Any:
+    """A field of :class:`Settings` with what it does (the README's settings table and the
+    ``kb`` help are made from it)."""
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, its default and what it does, written once."""
+
+    base: str = setting(
         "",
         "Base IRI of every identifier the knowledge base mints ({base}id/...). Empty: "
         "http://{host}:{port}/, so identifiers open on the local server. A store folder "
         "keeps the base it was loaded with: `kb serve` refuses to serve it under another "
         "base and says what to do.",
-    ),
-    Setting("host", "127.0.0.1", "Interface the web server listens on."),
-    Setting("port", 8080, "Port the web server listens on."),
-    Setting(
-        "store",
+    )
+    host: str = setting(
+        "127.0.0.1",
+        "Interface the web server listens on.",
+    )
+    port: int = setting(
+        8080,
+        "Port the web server listens on.",
+    )
+    store: str = setting(
         "var/store",
         "Folder of the embedded Oxigraph database (relative to the working directory).",
-    ),
-    Setting(
-        "store_query_url",
+    )
+    store_query_url: str = setting(
         "",
-        "SPARQL 1.1 query URL of an already running store. Empty: a managed Oxigraph "
-        "server is started on loopback over the `store` folder.",
-    ),
-    Setting("store_update_url", "", "SPARQL 1.1 update URL of the running store."),
-    Setting("store_gsp_url", "", "Graph Store Protocol URL of the running store."),
-    Setting("store_user", "", "User name for the running store's update and graph-store URLs."),
-    Setting("store_password", "", "Password for the running store (never logged)."),
-    Setting(
-        "store_dialect",
+        "SPARQL 1.1 query URL of an already running store. Empty: a managed Oxigraph server "
+        "is started on loopback over the `store` folder.",
+    )
+    store_update_url: str = setting(
+        "",
+        "SPARQL 1.1 update URL of the running store.",
+    )
+    store_gsp_url: str = setting(
+        "",
+        "Graph Store Protocol URL of the running store.",
+    )
+    store_user: str = setting(
+        "",
+        "User name for the running store's update and graph-store URLs.",
+    )
+    store_password: str = setting(
+        "",
+        "Password for the running store (never logged).",
+    )
+    store_dialect: str = setting(
         "virtuoso",
         "How the running store departs from SPARQL 1.1: virtuoso (its per-query `timeout` "
         "parameter) or sparql11 (any other server). Both send small update requests, blank "
         "nodes outside INSERT DATA, and probe whether updates are transactional.",
-    ),
-    Setting(
-        "store_auth",
+    )
+    store_auth: str = setting(
         "digest",
         "HTTP authentication the running store expects: digest (Virtuoso) or basic.",
-    ),
-    Setting(
-        "store_lease",
+    )
+    store_lease: float = setting(
         30.0,
         "Seconds a writer's lease on a remote store lasts without renewal (renewed every "
-        "quarter of it while held); a front end that dies holding it blocks writes this long.",
-    ),
-    Setting(
-        "store_freshness",
+        "quarter of it while held); a front end that dies holding it blocks writes this "
+        "long.",
+    )
+    store_freshness: float = setting(
         0.25,
-        "Seconds a front end on a remote store may answer queries from its last view of which "
-        "graphs exist (refreshed in the background twice as often); every write through a "
-        "front end waits this long before it answers, so the change is in the next answer of "
-        "every other front end. 0: the store is asked before every query. The same on every "
-        "front end of one store.",
-    ),
-    Setting("query_timeout", 30.0, "Seconds a SPARQL query may run before the store stops it."),
-    Setting("max_query_bytes", 65536, "Largest SPARQL query text accepted, in bytes."),
-    Setting(
-        "max_query_depth",
+        "Seconds a front end on a remote store may answer queries from its last view of "
+        "which graphs exist (refreshed in the background twice as often); every write "
+        "through a front end waits this long before it answers, so the change is in the "
+        "next answer of every other front end. 0: the store is asked before every query. "
+        "The same on every front end of one store.",
+    )
+    query_timeout: float = setting(
+        30.0,
+        "Seconds a SPARQL query may run before the store stops it.",
+    )
+    max_query_bytes: int = setting(
+        65_536,
+        "Largest SPARQL query text accepted, in bytes.",
+    )
+    max_query_depth: int = setting(
         128,
-        "Deepest nesting of brackets/braces accepted in a query (the store crashes on "
-        "very deep queries, so they are refused before they reach it).",
-    ),
-    Setting(
-        "service_allow",
+        "Deepest nesting of brackets/braces accepted in a query (the store crashes on very "
+        "deep queries, so they are refused before they reach it).",
+    )
+    service_allow: str = setting(
         "",
         "Space-separated IRI prefixes a SPARQL SERVICE clause may call; empty: SERVICE is refused.",
-    ),
-    Setting("max_literal_bytes", 1_048_576, "Largest literal accepted in loaded data, in bytes."),
-    Setting("max_iri_bytes", 4096, "Longest IRI accepted in loaded data, in bytes."),
-    Setting("max_upload_bytes", 16_777_216, "Largest request body the web app accepts, in bytes."),
-    Setting("threads", 8, "Worker threads of the production web server."),
-    Setting(
-        "validation_timeout",
+    )
+    max_literal_bytes: int = setting(
+        1_048_576,
+        "Largest literal accepted in loaded data, in bytes.",
+    )
+    max_iri_bytes: int = setting(
+        4096,
+        "Longest IRI accepted in loaded data, in bytes.",
+    )
+    max_upload_bytes: int = setting(
+        16_777_216,
+        "Largest request body the web app accepts, in bytes.",
+    )
+    threads: int = setting(
+        8,
+        "Worker threads of the production web server.",
+    )
+    validation_timeout: float = setting(
         30.0,
-        "Seconds the validation of one write may take; past that the write is refused "
-        "(0: no limit, validation runs in the serving process).",
-    ),
-    Setting(
-        "max_rows",
-        10000,
-        "Most solutions (or triples) a /sparql result carries; a longer result is cut and the "
-        "response says so (header `X-SPARQL-Truncated`). 0: no cap, results stream through.",
-    ),
-    Setting(
-        "cache_bytes",
+        "Seconds the validation of one write may take; past that the write is refused (0: "
+        "no limit, validation runs in the serving process).",
+    )
+    max_rows: int = setting(
+        10_000,
+        "Most solutions (or triples) a /sparql result carries; a longer result is cut and "
+        "the response says so (header `X-SPARQL-Truncated`). 0: no cap, results stream "
+        "through.",
+    )
+    cache_bytes: int = setting(
         67_108_864,
         "Size bound of the /sparql result cache, in bytes (results over 1/8 of it are not "
         "kept); 0 turns the cache off. Invalidated on every write.",
-    ),
-    Setting(
-        "downloads",
+    )
+    downloads: str = setting(
         "",
-        "Folder of the generated dumps (/downloads), one sub-folder per data version. Empty: "
-        "a `downloads` folder beside the store folder.",
-    ),
-    Setting("catalog_page_size", 100, "Datasets per page of the DCAT-AP catalogue (/catalog)."),
-    Setting("publisher_name", "ClusterKB", "Name of the publisher in the DCAT-AP catalogue."),
-    Setting(
-        "contact_email",
+        "Folder of the generated dumps (/downloads), one sub-folder per data version. "
+        "Empty: a `downloads` folder beside the store folder.",
+    )
+    catalog_page_size: int = setting(
+        100,
+        "Datasets per page of the DCAT-AP catalogue (/catalog).",
+    )
+    publisher_name: str = setting(
+        "ClusterKB",
+        "Name of the publisher in the DCAT-AP catalogue.",
+    )
+    contact_email: str = setting(
         "opendata@example.org",
         "E-mail address of the catalogue's contact point (set it before publishing).",
-    ),
-    Setting(
-        "licence",
+    )
+    licence: str = setting(
         "https://data.vlaanderen.be/id/licentie/modellicentie-gratis-hergebruik/v1.0",
-        "Licence IRI the catalogue gives the data (default: the Flemish model licence for free "
-        "reuse).",
-    ),
-    Setting(
-        "tokens_file",
+        "Licence IRI the catalogue gives the data (default: the Flemish model licence for "
+        "free reuse).",
+    )
+    tokens_file: str = setting(
         "",
         "JSON file of the steward API tokens (salted hashes only; `kb token` manages it). "
         "Empty: clusterkb-tokens.json in the `store` folder.",
-    ),
-    Setting(
-        "audit_log",
+    )
+    audit_log: str = setting(
         "",
         "JSON-lines file that records every write attempt (who, when, what, outcome). "
         "Empty: clusterkb-audit.jsonl in the `store` folder.",
-    ),
-    Setting(
-        "max_auth_failures",
+    )
+    max_auth_failures: int = setting(
         30,
         "Failed token checks per minute from one address before its writes get 429 with "
         "Retry-After (counted per server process); 0: no limit.",
-    ),
-)
-
-_BY_NAME = {s.name: s for s in SETTINGS}
-
-
-@dataclass(frozen=True)
-class Settings:
-    base: str = ""
-    host: str = "127.0.0.1"
-    port: int = 8080
-    store: str = "var/store"
-    store_query_url: str = ""
-    store_update_url: str = ""
-    store_gsp_url: str = ""
-    store_user: str = ""
-    store_password: str = ""
-    store_dialect: str = "virtuoso"
-    store_auth: str = "digest"
-    store_lease: float = 30.0
-    store_freshness: float = 0.25
-    query_timeout: float = 30.0
-    max_query_bytes: int = 65536
-    max_query_depth: int = 128
-    service_allow: str = ""
-    max_literal_bytes: int = 1_048_576
-    max_iri_bytes: int = 4096
-    max_upload_bytes: int = 16_777_216
-    threads: int = 8
-    validation_timeout: float = 30.0
-    max_rows: int = 10000
-    cache_bytes: int = 67_108_864
-    downloads: str = ""
-    catalog_page_size: int = 100
-    publisher_name: str = "ClusterKB"
-    contact_email: str = "opendata@example.org"
-    licence: str = "https://data.vlaanderen.be/id/licentie/modellicentie-gratis-hergebruik/v1.0"
-    tokens_file: str = ""
-    audit_log: str = ""
-    max_auth_failures: int = 30
+    )
 
     @property
     def base_iri(self) -> str:
@@ -225,6 +219,13 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **_coerce(changes))
+
+
+#: Every setting in the order of the README's settings table (tested against it).
+SETTINGS: tuple[Setting, ...] = tuple(
+    Setting(f.name, f.default, f.metadata["help"]) for f in dataclasses.fields(Settings)
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
 
 
 def _display_host(host: str) -> str:

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from kb import errors as e
 from kb.errors import AuthError, BadGraph, Conflict, Forbidden, PreconditionFailed, ValidationFailed
+from server.accept import preferred
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +41,9 @@ def status_for(exc: e.KBError) -> int:
 
 
 def _wants_html() -> bool:
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return (
-        best == "text/html"
-        and request.accept_mimetypes[best] > request.accept_mimetypes["application/json"]
-    )
+    """HTML only when the client prefers it to JSON (JSON wins ties and a missing Accept)."""
+    offered = ("application/json", "text/html")
+    return preferred(request.accept_mimetypes, offered, lambda m: (m,)) == "text/html"
 
 
 def error_response(status: int, code: str, detail: str, extra: dict | None = None) -> Response:

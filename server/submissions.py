@@ -40,6 +40,7 @@ from kb.sheets import TEMPLATES, XLSX_TYPE, template_csv, template_xlsx
 from kb.submit import Outcome, Writer, accepted_media_types, read_payload
 from kb.update import apply as apply_update
 from kb.update import plan as plan_update
+from server.accept import preferred
 
 bp = Blueprint("submissions", __name__)
 
@@ -210,8 +211,8 @@ def _wants() -> str:
         return "application/json"
     if fmt in ("html", *(f.name for f in _RDF_FORMATS)):
         return named(fmt).media_type
-    best = request.accept_mimetypes.best_match(["application/json", "text/html", *_RDF_OUT])
-    return best or "application/json"
+    offered = ("application/json", "text/html", *_RDF_OUT)
+    return preferred(request.accept_mimetypes, offered, lambda m: (m,)) or "application/json"
 
 
 def respond(outcomes: list[Outcome], *, status: int | None = None) -> Response:

@@ -82,3 +82,27 @@ def test_live_server_serves_the_bundled_knowledge_base(live_server: LiveServer) 
     assert deep.status_code == 400
     assert requests.get(live_server.url + "health", timeout=5).json()["status"] == "ok"
     assert live_server.proc.poll() is None
+
+
+@pytest.mark.parametrize(
+    ("accept", "html"),
+    [
+        (None, False),
+        ("text/html;q=0.5, application/json;q=0.5", False),  # a tie: JSON
+        ("text/*;q=0.1, text/html", True),  # the most specific range decides
+        ("application/json;q=0.2, text/html;q=0.9", True),
+        ("text/html;q=0, */*", False),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True),  # a browser
+    ],
+)
+def test_error_pages_and_steward_reports_rank_accept_alike(
+    client: FlaskClient, accept: str | None, html: bool
+) -> None:
+    """One Accept ranking (server.accept.preferred) for error pages and submission reports."""
+    headers = {"Accept": accept} if accept else {}
+    missing = client.get("/no-such-page", headers=headers)
+    assert missing.status_code == 404
+    assert missing.mimetype == ("text/html" if html else "application/json")
+    refused = client.put("/graphs/clusters/x", data=b"x", headers=headers)  # no token
+    assert refused.status_code == 401
+    assert refused.mimetype == ("text/html" if html else "application/json")
