@@ -3,7 +3,6 @@ bundled ontology, shapes and data loaded into an empty store. No HTTP here."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import threading
@@ -54,9 +53,8 @@ class Service:
             for line in self._store.check_capabilities():
                 echo(line)
             if self._store.is_empty():
-                journal = self._store.journal
                 # under the writer lease: front ends started together load it once
-                with journal.held() if journal is not None else contextlib.nullcontext():
+                with self._store.exclusive():
                     if self._store.is_empty():
                         echo("the store is empty: loading the bundled knowledge base")
                         load_files(bundled_items(s), s, store=self._store)

@@ -320,6 +320,13 @@ class SparqlHttpStore:
         with journal.held() if journal is not None else contextlib.nullcontext():
             yield
 
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """The writer lease across hosts for the block, where the store keeps one (a remote
+        store's journal), whether or not its commits need the journal; else nothing."""
+        with self.journal.held() if self.journal is not None else contextlib.nullcontext():
+            yield
+
     def commit(self, tx: Transaction) -> None:
         """Apply ``tx`` all or nothing.
 
