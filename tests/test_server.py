@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.support.kbserve import KbServe as LiveServer
@@ -106,3 +107,39 @@ def test_error_pages_and_steward_reports_rank_accept_alike(
     refused = client.put("/graphs/clusters/x", data=b"x", headers=headers)  # no token
     assert refused.status_code == 401
     assert refused.mimetype == ("text/html" if html else "application/json")
+
+
+def test_every_error_of_every_route_has_one_shape(app: Flask, client: FlaskClient) -> None:
+    """In the style of Datasette's error-shape test: every route, every method, with garbage
+    for a body and an unknown thing for each path argument; every error answer is the JSON
+    object {"error", "detail", ...} for a JSON client and an HTML page for a browser."""
+    import re
+
+    checked: dict[int, int] = {}
+    wrong = []
+    for rule in app.url_map.iter_rules():
+        path = re.sub(r"<(?:path:)?[^>]+>", "no-such-thing", rule.rule)
+        for method in ("GET", "POST", "PUT", "DELETE", "PATCH"):
+            for accept in ("application/json", "text/html"):
+                r = client.open(
+                    path,
+                    method=method,
+                    headers={"Accept": accept},
+                    data=b"\x00garbage",
+                    content_type="application/x-nothing",
+                )
+                if r.status_code < 400:
+                    continue
+                checked[r.status_code] = checked.get(r.status_code, 0) + 1
+                if accept == "text/html":
+                    ok = r.mimetype == "text/html" and b"<html" in r.data.lower()
+                else:
+                    body = r.get_json(silent=True)
+                    ok = isinstance(body, dict) and {"error", "detail"} <= set(body)
+                    ok = ok and r.mimetype == "application/json"
+                if not ok:
+                    wrong.append((rule.rule, method, accept, r.status_code, r.data[:100]))
+    assert wrong == []
+    # the sweep meets the error kinds it is about
+    assert {400, 401, 404, 405, 415} <= set(checked), checked
+    assert sum(checked.values()) > 200, checked
