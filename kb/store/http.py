@@ -189,7 +189,6 @@ class SparqlHttpStore:
         self.update_url = update_url
         self.gsp_url = gsp_url
         self.timeout = timeout
-        self.union_param = dialect.union_default_graph_param
         self._http = requests.Session()
         self._http.auth = auth
         self._http.trust_env = False  # never route loopback traffic through a proxy
@@ -197,16 +196,12 @@ class SparqlHttpStore:
         # every answer (measured: a new TCP connection per request, ~1 ms each on loopback).
         self._http.headers["Accept-Encoding"] = "identity"
         self.graph_scope = graph_scope
-        self.timeout_param = dialect.timeout_param
-        self.canonical_formats = dialect.canonical_formats
         self._scoped: tuple[str, list[str]] | None = None  # (data version, graphs)
         self._queries = _curl_pool(auth)
         #: Whether one update request is one transaction (probed by check_capabilities);
         #: if not, commits go through :attr:`journal`.
         self.atomic_updates = dialect.atomic_updates
         self.journal: Journal | None = None
-        #: The most triples one update request may carry (None: no limit).
-        self.max_request_triples = dialect.max_request_triples
         #: Whether ``"5"^^xsd:decimal`` comes back as an xsd:decimal (probed; Virtuoso 7
         #: returns an xsd:integer, but keeps ``"5.0"^^xsd:decimal`` a decimal).
         self.integral_decimals_kept = True
@@ -222,10 +217,16 @@ class SparqlHttpStore:
         #: The graphs in scope as recently read in the background (``fresh_for`` seconds at
         #: most; see :mod:`kb.store.scope`); only where the scope is a list of graphs.
         self.scope_watch = ScopeWatch(
-            self._scope_view, fresh_for if graph_scope and not self.union_param else 0
+            self._scope_view,
+            fresh_for if graph_scope and not dialect.union_default_graph_param else 0,
         )
         #: Query requests sent to the store (versions and graph lists included).
         self.queries_sent = 0
+
+    @property
+    def canonical_formats(self) -> bool:
+        """Whether answers come only in SPARQL JSON / N-Triples (callers convert locally)."""
+        return self.dialect.canonical_formats
 
     @property
     def data_version(self) -> str:
@@ -259,13 +260,13 @@ class SparqlHttpStore:
         # beside named-graph-uri, and with it ignores the query's own FROM.
         named = default_graph_uris or named_graph_uris or _names_dataset(sparql)
         limit = timeout if timeout is not None else self.timeout
-        if self.timeout_param:
-            params.append((self.timeout_param, str(int(limit * 1000))))
+        if self.dialect.timeout_param:
+            params.append((self.dialect.timeout_param, str(int(limit * 1000))))
 
         scope: list[str] = []
         if union_default_graph and not named:
-            if self.union_param:
-                params.append((self.union_param, ""))
+            if self.dialect.union_default_graph_param:
+                params.append((self.dialect.union_default_graph_param, ""))
             elif self.graph_scope:
                 # the background view, unless the caller has just read the version itself
                 recent = self.scope_watch.graphs() if data_version is None else None
@@ -466,7 +467,7 @@ class SparqlHttpStore:
             where = f"GRAPH {iri(graph)} {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
             result = self.query(
                 f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}",
-                accept="application/n-triples" if self.canonical_formats else accept,
+                accept="application/n-triples" if self.dialect.canonical_formats else accept,
                 union_default_graph=False,
             )
             return _converted(result.read(), result.content_type, accept)
@@ -611,7 +612,7 @@ class SparqlHttpStore:
             notes.append(
                 f"store: an update request {why} (probed): commits go through the rollback "
                 f"journal in <{JOURNAL_GRAPH}>, in requests of at most "
-                f"{self.max_request_triples or 'any number of'} triples"
+                f"{self.dialect.max_request_triples or 'any number of'} triples"
             )
         self.integral_decimals_kept = kept
         if not kept:
