@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 from tqdm import tqdm
 
-from kb.config import Settings, load_settings
+from kb.config import Settings, display_host, load_settings
 from kb.errors import KBError
 from kb.formats import RESULT_FORMATS
 
@@ -362,7 +362,7 @@ _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 def serving_banner(settings: Settings, service: Service) -> str:
     """What `kb serve` prints once it listens: the one URL to open, then what listens where."""
     host, port = settings.host, settings.port
-    shown = "localhost" if host in _ANY_INTERFACE + _LOOPBACK else host
+    shown = display_host(host)
     open_url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
     reach = (
         "every interface"

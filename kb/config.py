@@ -190,7 +190,7 @@ class Settings:
     @property
     def base_iri(self) -> str:
         """The base IRI, always ending in a slash."""
-        base = self.base or f"http://{_display_host(self.host)}:{self.port}/"
+        base = self.base or f"http://{display_host(self.host)}:{self.port}/"
         return base if base.endswith("/") else base + "/"
 
     @property
@@ -228,7 +228,8 @@ SETTINGS: tuple[Setting, ...] = tuple(
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
-def _display_host(host: str) -> str:
+def display_host(host: str) -> str:
+    """The host name to show in a URL for the interface ``host`` listens on."""
     return "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "::1", "") else host
 
 
