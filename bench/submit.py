@@ -83,8 +83,9 @@ def _without(g: Graph, subjects: set[str]) -> bytes:
 def run_size(size: int, files: int, work: Path) -> list[dict[str, float]]:
     from kb.auth import Principal
     from kb.config import load_settings
+    from kb.payload import read_payload
     from kb.store import ManagedOxigraph
-    from kb.submit import ValidationFailed, Writer, read_payload
+    from kb.submit import ValidationFailed, Writer
 
     store = work / f"store-{size}"
     data = work / f"kb-{size}.nt"

@@ -558,24 +558,18 @@ def submit(
     (violations); 2: bad input, token or runtime error."""
     from kb.audit import AuditLog
     from kb.auth import TokenStore
-    from kb.formats import syntax_for_path
-    from kb.sheets import CSV_TYPE, XLSX_TYPE
+    from kb.payload import media_type_for_path, read_payload
     from kb.store import open_store
-    from kb.submit import ValidationFailed, Writer, read_payload
+    from kb.submit import ValidationFailed, Writer
 
     settings = _settings(store=store, base=base)
     who = TokenStore(settings.tokens_path).authenticate(token)
-    suffix = file.suffix.lower()
-    if fmt:
-        media_type = fmt if "/" in fmt else syntax_for_path(file, fmt).media_type
-    elif suffix == ".csv":
-        media_type = CSV_TYPE
-    elif suffix == ".xlsx":
-        media_type = XLSX_TYPE
-    else:
-        media_type = syntax_for_path(file).media_type
     payload = read_payload(
-        file.read_bytes(), media_type, settings=settings, source=file.name, kind=kind
+        file.read_bytes(),
+        media_type_for_path(file, fmt),
+        settings=settings,
+        source=file.name,
+        kind=kind,
     )
     audit = AuditLog(settings.audit_path)
     entry = {"who": who.name, "token": who.id, "role": who.role, "remote": "cli"}

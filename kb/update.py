@@ -35,8 +35,9 @@ from rdflib.term import Variable
 
 from kb.auth import Principal
 from kb.errors import QueryRejected
+from kb.payload import Payload
 from kb.query import PARSE_LOCK, QueryPolicy, allow_deep_parsing, check_size_and_depth
-from kb.submit import Change, Outcome, Payload, Writer
+from kb.submit import Change, Outcome, Writer
 
 rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False  # never fetch USING/FROM graphs from the web
 MAX_COPY_TRIPLES = 200_000

@@ -35,9 +35,10 @@ from kb.audit import AuditLog
 from kb.auth import Principal, TokenStore
 from kb.errors import AuthError, KBError, ValidationFailed
 from kb.formats import formats, named
+from kb.payload import accepted_media_types, read_payload
 from kb.query import QueryPolicy
 from kb.sheets import TEMPLATES, XLSX_TYPE, template_csv, template_xlsx
-from kb.submit import Outcome, Writer, accepted_media_types, read_payload
+from kb.submit import Outcome, Writer
 from kb.update import apply as apply_update
 from kb.update import plan as plan_update
 from server.accept import preferred

@@ -23,9 +23,10 @@ from kb import history
 from kb.auth import Principal
 from kb.config import Settings, load_settings
 from kb.errors import QueryRejected, StoreError
+from kb.payload import Payload
 from kb.store import SparqlHttpStore, remote_store
 from kb.store.journal import JOURNAL_GRAPH, J, Journal, StoreBusy
-from kb.submit import Change, Payload, PreconditionFailed, Writer
+from kb.submit import Change, PreconditionFailed, Writer
 from tests.test_backends import oxigraph_server, virtuoso_server  # noqa: F401  (fixtures)
 
 ADMIN = Principal("admin", "Admin", "admin")
