@@ -367,3 +367,18 @@ def _tsv(variables: list[str], rows: Iterable[Row]) -> Iterator[bytes]:
     yield ("\t".join("?" + v for v in variables) + "\n").encode()
     for row in rows:
         yield ("\t".join("" if t is None else str(t) for t in row) + "\n").encode()
+
+
+def text_table(body: dict[str, Any]) -> str:
+    """A SPARQL JSON result as a plain-text table for a terminal (cells cut at 60 characters);
+    an ASK answer as ``true`` or ``false``."""
+    if "boolean" in body:
+        return "true" if body["boolean"] else "false"
+    names = body["head"]["vars"]
+    rows = [[b.get(v, {}).get("value", "") for v in names] for b in body["results"]["bindings"]]
+    widths = [min(60, max([len(n), *(len(r[i]) for r in rows)])) for i, n in enumerate(names)]
+    line = "  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c[:60].ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kb.bundled import BundledFile, bundled_files
-from kb.config import Settings
+from kb.config import Settings, display_host
 from kb.errors import StoreError
 from kb.formats import syntax_for_path
 from kb.ingest import LoadItem, load_files
@@ -26,6 +26,8 @@ from kb.validate import start_validation_worker
 log = logging.getLogger(__name__)
 _RESTART_LOCK = threading.Lock()
 META_FILE = "clusterkb.json"
+_ANY_INTERFACE = ("0.0.0.0", "::", "")
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 class Service:
@@ -101,6 +103,39 @@ class Service:
         if self.settings.remote_store:
             return self.settings.store_query_url
         return f"{self.settings.store_path} via {self.managed.url if self.managed else '-'}"
+
+    def banner(self) -> str:
+        """What `kb serve` prints once it listens: the one URL to open, then what listens where."""
+        settings = self.settings
+        host, port = settings.host, settings.port
+        shown = display_host(host)
+        open_url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
+        reach = (
+            "every interface"
+            if host in _ANY_INTERFACE
+            else "this machine only"
+            if host in _LOOPBACK
+            else host
+        )
+        if settings.remote_store:
+            store = f"remote SPARQL store, queries to {settings.store_query_url}"
+            if settings.store_update_url:
+                store += f", updates to {settings.store_update_url}"
+        else:
+            managed = self.managed
+            where = managed.url.removeprefix("http://") if managed else "-"
+            store = (
+                f"Oxigraph over {settings.store_path}, on {where} (loopback; ends with kb serve)"
+            )
+        rows = [
+            ("web app", f"{host or '*'}:{port} ({reach}; waitress, {settings.threads} threads)"),
+            ("identifiers", f"{settings.base_iri}id/… (the base IRI)"),
+            ("SPARQL", f"{open_url}sparql (query), {open_url}update (stewards)"),
+            ("store", store),
+        ]
+        lines = [f"ClusterKB is ready — open {open_url}"]
+        lines += [f"  {name:<12} {value}" for name, value in rows]
+        return "\n".join(lines)
 
 
 def load_bundled_in_process(path: Path, settings: Settings) -> int:

@@ -89,6 +89,33 @@ class Outcome:
             **({"replayed": True} if self.replayed else {}),
         }
 
+    def to_text(self, lang: str = "en") -> str:
+        """The report as text, then where in the input each result's focus node was written."""
+        if self.report is None:
+            return ""
+        lines = [self.report.to_text(lang)]
+        report = self.to_dict()["report"]
+        for r in report["results"] if report else []:
+            where = (
+                f"row {r['row']}" + (f", column {r['column']}" if r.get("column") else "")
+                if r.get("row")
+                else f"line {r['line']}"
+                if r.get("line")
+                else ""
+            )
+            if where:
+                lines.append(f"{where}: {r['focusNode']} {r['path'] or ''}")
+        return "\n".join(lines)
+
+    def summary(self) -> str:
+        """One line: what was committed, or that nothing was written and why."""
+        if self.committed:
+            return (
+                f"committed {self.graph or 'default graph'} version {self.version}: "
+                f"{self.added} added, {self.removed} removed ({self.commit})"
+            )
+        return "dry run: nothing written" if self.dry_run else "refused: nothing written"
+
 
 @dataclass
 class Change:
