@@ -1,5 +1,6 @@
-"""The knowledge base described for machines: a VoID description and a DCAT-AP 3.0.1 catalogue
-(also meeting DCAT-AP VL 3.0), both built from the dumps' manifest — no store queries. No HTTP.
+"""The knowledge base described for portals: a DCAT-AP 3.0.1 catalogue (also meeting DCAT-AP
+VL 3.0), built from the dumps' manifest — no store queries. No HTTP. Its VoID description is
+:mod:`kb.void`.
 
 Identifiers (Flemish URI standard): ``{base}id/catalogus/clusterkb``,
 ``{base}id/dataset/{name}``, ``{base}id/distributie/{name}/{format}``,
@@ -16,10 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, VOID, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
 
-from kb.dumps import FORMAT_BY_KEY, LINK_TARGETS, WHOLE, Dumps, Stats, graph_name
-from kb.namespaces import ADMS, DCATAP, HYDRA, ONTOLOGY_IRI, SD, SPDX, VCARD
+from kb.dumps import FORMAT_BY_KEY, WHOLE, Dumps, graph_name
+from kb.namespaces import ADMS, DCATAP, HYDRA, ONTOLOGY_IRI, SPDX, VCARD
 
 EU = "http://publications.europa.eu/resource/authority/"
 FILE_TYPE = EU + "file-type/"
@@ -122,87 +123,9 @@ def dataset_name(base: str, graph: str | None) -> str:
     return WHOLE if graph is None else graph_name(base, graph).replace("/", "--")
 
 
-def _date(iso: str) -> Literal:
+def datetime_literal(iso: str) -> Literal:
+    """An ISO timestamp as an ``xsd:dateTime`` to the second."""
     return Literal(iso[:19], datatype=XSD.dateTime)
-
-
-# --- VoID ----------------------------------------------------------------------------------
-
-
-def void_graph(base: str, dumps: Dumps, site: Site | None = None) -> Graph:
-    """VoID of the whole knowledge base: statistics, class and property partitions, one subset
-    per named graph, and linksets to NUTS, NACE, Wikidata and ROR with their link counts."""
-    site = site or Site.served(base)
-    g = Graph()
-    g.bind("void", VOID)
-    g.bind("dct", DCTERMS)
-    g.bind("foaf", FOAF)
-    g.bind("sd", SD)
-    doc = _u(base, "void")
-    ds = _u(base, "void#clusterkb")
-    g.add((doc, RDF.type, VOID.DatasetDescription))
-    g.add((doc, FOAF.primaryTopic, ds))
-    g.add((doc, DCTERMS.title, Literal("VoID-beschrijving van ClusterKB", lang="nl")))
-    g.add((doc, DCTERMS.title, Literal("VoID description of ClusterKB", lang="en")))
-    _void_stats(g, ds, dumps.stats[""])
-    g.add((ds, RDF.type, VOID.Dataset))
-    g.add((ds, DCTERMS.title, Literal("ClusterKB", lang="en")))
-    g.add((ds, DCTERMS.modified, _date(dumps.stats[""].modified or dumps.generated)))
-    g.add((ds, DCTERMS.source, _u(base, "id/dataset/" + WHOLE)))
-    g.add((ds, VOID.sparqlEndpoint, _u(base, "sparql")))
-    g.add((ds, VOID.uriSpace, Literal(base + "id/")))
-    g.add((ds, VOID.vocabulary, URIRef(ONTOLOGY_IRI)))
-    g.add((ds, FOAF.homepage, URIRef(base)))
-    for f in dumps.for_graph(None):
-        g.add((ds, VOID.dataDump, URIRef(site.download(f.path))))
-    for graph, stats in sorted(dumps.stats.items()):
-        if not graph:
-            continue
-        sub = _u(base, "void#graph-" + dataset_name(base, graph))
-        g.add((ds, VOID.subset, sub))
-        g.add((sub, RDF.type, VOID.Dataset))
-        g.add((sub, SD.name, URIRef(graph)))
-        g.add((sub, VOID.triples, Literal(stats.triples)))
-        for f in dumps.for_graph(graph):
-            g.add((sub, VOID.dataDump, URIRef(site.download(f.path))))
-    for target, predicates in dumps.stats[""].linksets.items():
-        ns, dataset, homepage = LINK_TARGETS[target]
-        other = URIRef(dataset)
-        g.add((other, RDF.type, VOID.Dataset))
-        g.add((other, VOID.uriSpace, Literal(ns)))
-        g.add((other, FOAF.homepage, URIRef(homepage)))
-        for predicate, count in predicates.items():
-            ls = _u(base, f"void#linkset-{target}-{_slug(predicate)}")
-            g.add((ds, VOID.subset, ls))
-            g.add((ls, RDF.type, VOID.Linkset))
-            g.add((ls, VOID.subjectsTarget, ds))
-            g.add((ls, VOID.objectsTarget, other))
-            g.add((ls, VOID.linkPredicate, URIRef(predicate)))
-            g.add((ls, VOID.triples, Literal(count)))
-    return g
-
-
-def _void_stats(g: Graph, ds: URIRef, stats: Stats) -> None:
-    g.add((ds, VOID.triples, Literal(stats.triples)))
-    g.add((ds, VOID.entities, Literal(stats.entities)))
-    g.add((ds, VOID.classes, Literal(len(stats.classes))))
-    g.add((ds, VOID.properties, Literal(len(stats.properties))))
-    g.add((ds, VOID.distinctSubjects, Literal(stats.distinct_subjects)))
-    g.add((ds, VOID.distinctObjects, Literal(stats.distinct_objects)))
-    for cls, n in stats.classes.items():
-        part = BNode()
-        g.add((ds, VOID.classPartition, part))
-        g.add((part, VOID["class"], URIRef(cls)))
-        g.add((part, VOID.entities, Literal(n)))
-    for prop, n in stats.properties.items():
-        part = BNode()
-        g.add((ds, VOID.propertyPartition, part))
-        g.add((part, VOID.property, URIRef(prop)))
-        g.add((part, VOID.triples, Literal(n)))
-
-
-def _slug(iri: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1])
 
 
 # --- DCAT-AP -------------------------------------------------------------------------------
@@ -265,7 +188,7 @@ def catalogue_graph(
     contact = _u(base, "id/contactpunt/clusterkb")
     service = _u(base, "id/dataservice/sparql")
     licence = URIRef(publisher.licence)
-    modified = _date(dumps.generated)
+    modified = datetime_literal(dumps.generated)
     issued = Literal("2026-11-27", datatype=XSD.date)
 
     g.add((cat, RDF.type, DCAT.Catalog))
@@ -287,7 +210,7 @@ def catalogue_graph(
     g.add((cat, DCTERMS.language, DUTCH))
     g.add((cat, DCTERMS.language, ENGLISH))
     g.add((cat, DCTERMS.issued, issued))
-    g.add((cat, DCTERMS.modified, _date(dumps.stats[""].modified or dumps.generated)))
+    g.add((cat, DCTERMS.modified, datetime_literal(dumps.stats[""].modified or dumps.generated)))
     g.add((cat, DCTERMS.spatial, BELGIUM))
     g.add((cat, DCAT.themeTaxonomy, URIRef(EU + "data-theme")))
     g.add((cat, DCAT.service, service))
@@ -354,7 +277,7 @@ def _dataset(
     name = dataset_name(base, graph)
     stats = dumps.stats[graph or ""]
     whole = dumps.stats[""]
-    modified = _date(stats.modified or dumps.generated)
+    modified = datetime_literal(stats.modified or dumps.generated)
     ds = _u(base, "id/dataset/" + name)
     g.add((ds, RDF.type, DCAT.Dataset))
     _ident(g, ds, name)

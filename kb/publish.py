@@ -31,6 +31,7 @@ from kb import ontology_doc
 from kb.config import Settings
 from kb.dumps import FORMAT_BY_KEY, MANIFEST, Dumps, downloads_root, ensure_dumps, graph_name
 from kb.store.http import SparqlHttpStore
+from kb.void import void_graph
 
 #: Serialized catalogue pages kept per data version (a few pages and formats).
 MAX_PAGES = 64
@@ -93,7 +94,7 @@ class Publication:
                 version,
                 dumps,
                 cat.catalogue_graph(base, dumps, publisher(self.settings)),
-                cat.void_graph(base, dumps),
+                void_graph(base, dumps),
             )
             self._current = made
             return made
@@ -152,9 +153,7 @@ def publish(
     catalogue = cat.catalogue_graph(base, dumps, publisher(settings), site=site)
     catalogue.serialize(outdir / "catalog.ttl", format="turtle", encoding="utf-8")
     catalogue.serialize(outdir / "catalog.rdf", format="xml", encoding="utf-8")
-    cat.void_graph(base, dumps, site).serialize(
-        outdir / "void.ttl", format="turtle", encoding="utf-8"
-    )
+    void_graph(base, dumps, site).serialize(outdir / "void.ttl", format="turtle", encoding="utf-8")
     (outdir / "index.html").write_text(_index(base, url, dumps), encoding="utf-8")
     files = sorted(p for p in outdir.rglob("*") if p.is_file())
     sums = "".join(f"{_sha256(p)}  {p.relative_to(outdir).as_posix()}\n" for p in files)
