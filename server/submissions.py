@@ -1,5 +1,7 @@
-"""Steward writes over HTTP: ``/submissions``, the Graph Store Protocol at ``/graphs`` and the
-authenticated SPARQL 1.1 Update endpoint ``/update``. Routes and request/response glue only:
+"""Steward writes over HTTP: ``/submissions`` here, the Graph Store Protocol at ``/graphs``
+(:mod:`server.graph_store`) and the authenticated SPARQL 1.1 Update endpoint ``/update``
+(:mod:`server.sparql_update`), all on this module's blueprint, which also holds what they share:
+tokens, the audit log, and one way to answer a write. Routes and request/response glue only:
 the work is done by :mod:`kb.submit`, :mod:`kb.update` and :mod:`kb.history`.
 
 Every write needs ``Authorization: Bearer <token>`` (401 without, 403 outside the grant), is
@@ -10,8 +12,6 @@ Tokens are never accepted in the URL.
 
 from __future__ import annotations
 
-import json
-import re
 import threading
 import time
 from collections import deque
@@ -30,24 +30,20 @@ from flask import (
 from rdflib import Graph
 from werkzeug.exceptions import BadRequest, NotFound, TooManyRequests, UnsupportedMediaType
 
-from kb import history
 from kb.audit import AuditLog
 from kb.auth import Principal, TokenStore
-from kb.errors import AuthError, KBError, ValidationFailed
+from kb.errors import AuthError, ValidationFailed
 from kb.formats import formats, named
 from kb.payload import accepted_media_types, read_payload
-from kb.query import QueryPolicy
 from kb.sheets import TEMPLATES, XLSX_TYPE, template_csv, template_xlsx
 from kb.submit import Outcome, Writer
-from kb.update import apply as apply_update
-from kb.update import plan as plan_update
 from server.accept import preferred
 
 bp = Blueprint("submissions", __name__)
 
 #: The RDF formats a report or a graph is sent in: media type -> rdflib serializer.
-_RDF_FORMATS = formats("turtle", "jsonld", "ntriples", "rdfxml")
-_RDF_OUT = {f.media_type: str(f.rdflib) for f in _RDF_FORMATS}
+RDF_FORMATS = formats("turtle", "jsonld", "ntriples", "rdfxml")
+RDF_OUT = {f.media_type: str(f.rdflib) for f in RDF_FORMATS}
 
 
 def init_app(app: Flask) -> None:
@@ -57,6 +53,8 @@ def init_app(app: Flask) -> None:
     app.extensions["kb_tokens"] = TokenStore(settings.tokens_path)
     app.extensions["kb_audit"] = AuditLog(settings.audit_path)
     app.extensions["kb_auth_limiter"] = FailureLimiter(settings.max_auth_failures)
+    from server import graph_store, sparql_update  # noqa: F401  (their routes are on bp)
+
     app.register_blueprint(bp)
 
 
@@ -193,12 +191,12 @@ def _audit(response: Response) -> Response:
 # --- responses ----------------------------------------------------------------------------
 
 
-def _submission_id() -> str | None:
+def submission_id() -> str | None:
     """A client-chosen id that makes a retried write safe (``Idempotency-Key``)."""
     return request.headers.get("Idempotency-Key") or request.args.get("submission-id") or None
 
 
-def _dry_run() -> bool:
+def dry_run() -> bool:
     return request.args.get("dry-run", request.args.get("dry_run", "")).lower() in (
         "1",
         "true",
@@ -206,13 +204,13 @@ def _dry_run() -> bool:
     )
 
 
-def _wants() -> str:
+def wants() -> str:
     fmt = request.args.get("format")
     if fmt == "json":
         return "application/json"
-    if fmt in ("html", *(f.name for f in _RDF_FORMATS)):
+    if fmt in ("html", *(f.name for f in RDF_FORMATS)):
         return named(fmt).media_type
-    offered = ("application/json", "text/html", *_RDF_OUT)
+    offered = ("application/json", "text/html", *RDF_OUT)
     return preferred(request.accept_mimetypes, offered, lambda m: (m,)) or "application/json"
 
 
@@ -225,11 +223,11 @@ def respond(outcomes: list[Outcome], *, status: int | None = None) -> Response:
     code = status or (200 if not first or first.dry_run or not first.committed else 201)
     if first is not None and first.report is not None and not first.report.accepted:
         code = 422
-    wants = _wants()
-    if wants in _RDF_OUT:
+    chosen = wants()
+    if chosen in RDF_OUT:
         report = first.report.graph if first and first.report else Graph()
-        return Response(report.serialize(format=_RDF_OUT[wants]), code, mimetype=wants)
-    if wants == "text/html":
+        return Response(report.serialize(format=RDF_OUT[chosen]), code, mimetype=chosen)
+    if chosen == "text/html":
         html = render_template("submission_report.html", outcomes=[o.to_dict() for o in outcomes])
         return Response(html, code, mimetype="text/html")
     body: dict[str, Any] = (
@@ -251,7 +249,7 @@ def respond(outcomes: list[Outcome], *, status: int | None = None) -> Response:
     return response
 
 
-def _guarded(fn: Any) -> Response:
+def guarded(fn: Any) -> Response:
     try:
         result: Response = fn()
         return result
@@ -328,212 +326,10 @@ def submit() -> Response:
             who,
             graph,
             payload,
-            dry_run=_dry_run(),
+            dry_run=dry_run(),
             if_match=request.headers.get("If-Match"),
-            submission_id=_submission_id(),
+            submission_id=submission_id(),
         )
         return respond([out], status=200 if out.replayed else None)
 
-    return _guarded(run)
-
-
-# --- the Graph Store Protocol ------------------------------------------------------------
-
-
-def _target(name: str | None) -> str | None:
-    """The graph a GSP request names: /graphs/NAME, ?graph=IRI or ?default."""
-    w = writer()
-    if name is not None:
-        if "graph" in request.args or "default" in request.args:
-            raise BadRequest("name the graph in the path or with ?graph=, not both")
-        return w.graph_iri(name)
-    if "default" in request.args:
-        if "graph" in request.args:
-            raise BadRequest("?default and ?graph= exclude each other")
-        return None
-    iri = request.args.get("graph")
-    if not iri:
-        raise BadRequest("name a graph: /graphs/NAME, /graphs?graph=IRI or /graphs?default")
-    return w.graph_iri(iri)
-
-
-@bp.route("/graphs", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
-@bp.route("/graphs/<path:name>", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
-def graph_store(name: str | None = None) -> Response:
-    if request.method in ("GET", "HEAD"):
-        if name is None and not request.args:
-            return _graph_list()
-        return _read(_target(name))
-    who = principal()
-    graph = _target(name)
-    g.kb_graph = graph or "default"
-    w = writer()
-    w.authorize(who, graph)
-    if_match = request.headers.get("If-Match")
-    if_none = request.headers.get("If-None-Match")
-    if request.method == "DELETE":
-        if graph is not None and not w.store.graph_exists(graph):
-            raise NotFound(f"there is no graph <{graph}>")
-        return _guarded(
-            lambda: respond(
-                [w.delete(who, graph, if_match=if_match, if_none_match=if_none)], status=200
-            )
-        )
-    if "rollback" in request.args:
-        version = _int(request.args["rollback"], "rollback")
-        return _guarded(lambda: respond([w.rollback(who, graph, version)], status=200))
-    data = request.get_data(cache=False)
-    if not request.mimetype:
-        raise UnsupportedMediaType(
-            "a Content-Type is required; accepted: " + ", ".join(accepted_media_types())
-        )
-    payload = read_payload(
-        data,
-        request.mimetype,
-        settings=w.settings,
-        source=request.args.get("filename"),
-        kind=request.args.get("kind"),
-    )
-    existed = graph is None or w.store.graph_exists(graph)
-    fn = w.put if request.method == "PUT" else w.post
-
-    def run() -> Response:
-        out = fn(
-            who,
-            graph,
-            payload,
-            dry_run=_dry_run(),
-            if_match=if_match,
-            if_none_match=if_none,
-            submission_id=_submission_id(),
-        )
-        created = out.committed and not existed and not out.replayed
-        return respond([out], status=201 if created else 200)
-
-    return _guarded(run)
-
-
-def _int(value: str, what: str) -> int:
-    if not re.fullmatch(r"\d{1,9}", value):
-        raise BadRequest(f"{what} must be a version number")
-    return int(value)
-
-
-def _graph_list() -> Response:
-    w = writer()
-    graphs = [x for x in w.store.graphs() if not x.startswith(history.history_graph(w.base))]
-    return jsonify({"graphs": graphs})
-
-
-def _read(graph: str | None) -> Response:
-    w = writer()
-    if "versions" in request.args or "history" in request.args:
-        versions = history.versions(w.store, w.base, graph)
-        if _wants() == "text/html":
-            html = render_template(
-                "graph_history.html", graph=graph or "default", versions=versions
-            )
-            return Response(html, mimetype="text/html")
-        return jsonify({"graph": graph or "default", "versions": versions})
-    if "from" in request.args or "to" in request.args:
-        a = _int(request.args.get("from", ""), "from")
-        b_raw = request.args.get("to")
-        old = history.snapshot(w.store, w.base, graph, a)
-        new = (
-            history.snapshot(w.store, w.base, graph, _int(b_raw, "to")) if b_raw else w.read(graph)
-        )
-        if old is None or new is None:
-            raise NotFound("no such version")
-        added, removed = history.diff(old, new)
-        return jsonify(
-            {
-                "graph": graph or "default",
-                "from": a,
-                "to": int(b_raw) if b_raw else "current",
-                "added": sorted(history.nt_lines(added)),
-                "removed": sorted(history.nt_lines(removed)),
-            }
-        )
-    if "version" in request.args:
-        content = history.snapshot(w.store, w.base, graph, _int(request.args["version"], "version"))
-        if content is None:
-            raise NotFound(f"{graph or 'the default graph'} has no such version")
-        etag = None
-    else:
-        if graph is not None and not w.store.graph_exists(graph):
-            raise NotFound(f"there is no graph <{graph}>")
-        content = w.read(graph)
-        etag = history.fingerprint(content)
-    wants = _wants()
-    fmt = _RDF_OUT.get(wants)
-    if fmt is None:
-        wants, fmt = next(iter(_RDF_OUT.items()))
-    body = content.serialize(format=fmt)
-    response = Response(body if request.method == "GET" else b"", mimetype=wants)
-    if etag:
-        response.headers["ETag"] = f'"{etag}"'
-    response.vary.add("Accept")
-    return response
-
-
-# --- /update ------------------------------------------------------------------------------
-
-
-@bp.route("/update", methods=["GET", "POST"])
-def update() -> Response:
-    if request.method == "GET":
-        raise BadRequest("SPARQL Update must be sent with POST (SPARQL 1.1 Protocol §2.2)")
-    who = principal()
-    w = writer()
-    if request.mimetype == "application/x-www-form-urlencoded":
-        texts = request.form.getlist("update")
-        if len(texts) != 1:
-            raise BadRequest("give exactly one 'update' parameter")
-        text = texts[0]
-        using = tuple(
-            request.form.getlist("using-graph-uri") + request.args.getlist("using-graph-uri")
-        )
-        named = tuple(
-            request.form.getlist("using-named-graph-uri")
-            + request.args.getlist("using-named-graph-uri")
-        )
-    elif request.mimetype == "application/sparql-update":
-        charset = (request.mimetype_params.get("charset") or "utf-8").lower()
-        if charset not in ("utf-8", "utf8"):
-            raise UnsupportedMediaType("SPARQL Update must be UTF-8")
-        try:
-            text = request.get_data(cache=False).decode("utf-8")
-        except UnicodeDecodeError:
-            raise BadRequest("the update is not valid UTF-8") from None
-        using = tuple(request.args.getlist("using-graph-uri"))
-        named = tuple(request.args.getlist("using-named-graph-uri"))
-    else:
-        raise UnsupportedMediaType(
-            "send application/sparql-update or an application/x-www-form-urlencoded "
-            "'update' parameter"
-        )
-    s = w.settings
-    p = plan_update(
-        text,
-        QueryPolicy(s.max_query_bytes, s.max_query_depth, ()),
-        using=using,
-        using_named=named,
-        base=request.base_url,
-    )
-    g.kb_graph = ", ".join(sorted(str(x) for x in p.writes)) or None
-
-    def run() -> Response:
-        outcomes = apply_update(w, who, p, text=text, dry_run=_dry_run())
-        if not outcomes:
-            g.kb_outcome = "committed"
-            return jsonify({"committed": True, "outcomes": [], "detail": "nothing changed"})
-        return respond(outcomes, status=None if _dry_run() else 200)
-
-    return _guarded(run)
-
-
-def _report_json(outcomes: list[Outcome]) -> str:
-    return json.dumps([o.to_dict() for o in outcomes], ensure_ascii=False)
-
-
-__all__ = ["KBError", "bp", "init_app"]
+    return guarded(run)
