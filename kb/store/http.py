@@ -9,71 +9,29 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from dataclasses import replace as replace_dialect
 from typing import IO, Any
 from urllib.parse import urlencode
 
-import pyoxigraph as ox
 import requests
 import requests.auth
 from rdflib import Graph
 
 from kb.errors import QueryRejected, QueryTimeout, StoreError, StoreUnavailable
-from kb.formats import syntax_by_name
 from kb.namespaces import XSD
-from kb.store import transaction
+from kb.store import probe, transaction
+from kb.store.answers import StoreResponse, converted, ntriples_lines
 from kb.store.curl import CurlPool, CurlReply
 from kb.store.dialect import SPARQL11, Dialect
-from kb.store.journal import JOURNAL_GRAPH, Journal
+from kb.store.journal import Journal
 from kb.store.scope import ScopeWatch
 from kb.store.transaction import Transaction
 from kb.store.version import Clock, MemoryClock, StoreClock
 
-#: What Oxigraph appends to a result stream when ``--timeout-s`` cancels a running query
-#: (the status line, 200, has already gone out by then).
-_CANCELLED = b"The SPARQL operation has been cancelled"
-#: How much of an answer's end is searched for that message.
-_TAIL = 4096
 _DEFAULT_GRAPH = "default"
 #: An N-Triples line whose object is an integral xsd:decimal.
 _INTEGRAL_DECIMAL = re.compile(r'"([+-]?[0-9]+)"\^\^<(' + re.escape(str(XSD.decimal)) + r")> \.$")
-
-
-@dataclass
-class StoreResponse:
-    """A query result as the store sent it: media type and a byte stream read on demand."""
-
-    content_type: str
-    _response: CurlReply
-
-    def iter_bytes(self) -> Iterator[bytes]:
-        """The body, piece by piece; raises :class:`QueryTimeout` if the store gave up."""
-        try:
-            # A cancelled answer ends with the message: each piece is passed on once the next
-            # has come, and only the last _TAIL bytes are looked at, so the message is never
-            # passed on as data and a long answer is not searched (or copied) whole.
-            held: bytes | None = None
-            tail = b""
-            for chunk in self._response.iter_content():
-                if held is not None:
-                    yield held
-                held = chunk
-                tail = (tail + chunk[-_TAIL:])[-_TAIL:]
-            if _CANCELLED in tail:
-                raise QueryTimeout("the query was stopped by the store's time limit")
-            if held is not None:
-                yield held
-        finally:
-            self._response.close()
-
-    def read(self) -> bytes:
-        return b"".join(self.iter_bytes())
-
-    def close(self) -> None:
-        self._response.close()
 
 
 def _curl_pool(auth: requests.auth.AuthBase | tuple[str, str] | None) -> CurlPool:
@@ -94,11 +52,6 @@ def _curl_pool(auth: requests.auth.AuthBase | tuple[str, str] | None) -> CurlPoo
     return CurlPool()
 
 
-def _probe_graph() -> str:
-    """A graph for one probe alone: front ends started together probe at the same moment."""
-    return f"urn:x-clusterkb:probe:{uuid.uuid4().hex}"
-
-
 _IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
 
@@ -107,47 +60,6 @@ def iri(value: str) -> str:
     if not value or _IRI_FORBIDDEN.search(value) or ":" not in value:
         raise QueryRejected(f"not an absolute IRI: {value[:200]!r}")
     return f"<{value}>"
-
-
-def _lines_of(data: bytes | IO[bytes] | Iterable[bytes], content_type: str) -> list[str]:
-    """An RDF document's triples as N-Triples lines (the graph-store fallback over Update)."""
-    read = getattr(data, "read", None)
-    if isinstance(data, bytes):
-        body = data
-    elif callable(read):
-        body = read()
-    else:
-        body = b"".join(data)
-    syntax = syntax_by_name(content_type)
-    try:
-        quads = ox.parse(input=body, format=syntax.oxigraph, without_named_graphs=True)
-        return [f"{q.subject} {q.predicate} {q.object} ." for q in quads]
-    except SyntaxError as exc:
-        raise QueryRejected(f"the store refused the data: {exc}") from None
-
-
-#: What servers call N-Triples besides its registered media type (Virtuoso: ``text/plain``).
-_NTRIPLES_ALIASES = ("application/n-triples", "text/plain", "text/ntriples")
-
-
-def _converted(body: bytes, sent: str, wanted: str) -> bytes:
-    """``body`` (in the media type ``sent``) in the media type ``wanted``."""
-    got = sent.split(";")[0].strip().lower()
-    want = wanted.split(";")[0].strip().lower()
-    if got == want or not body.strip():
-        return body
-    if want == "application/n-triples" and got in _NTRIPLES_ALIASES:
-        return body
-    source = ox.RdfFormat.from_media_type(got)
-    target = ox.RdfFormat.from_media_type(want)
-    if source is None or target is None:
-        raise StoreError(f"the store sent {sent or 'an untyped body'} where {wanted} was asked")
-    try:
-        quads = ox.parse(body, format=source)
-        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
-    except SyntaxError as exc:
-        raise StoreError(f"the store sent a graph that cannot be read: {exc}") from None
-    return ox.serialize(triples, format=target) or b""
 
 
 _DATASET_CLAUSE = re.compile(r"\bFROM\b", re.IGNORECASE)
@@ -301,7 +213,7 @@ class SparqlHttpStore:
 
     def construct(self, sparql: str, **kwargs: Any) -> Graph:
         result = self.query(sparql, accept="application/n-triples", **kwargs)
-        data = _converted(result.read(), result.content_type, "application/n-triples")
+        data = converted(result.read(), result.content_type, "application/n-triples")
         return Graph().parse(data=data.decode("utf-8"), format="nt")
 
     # --- updates -----------------------------------------------------------------------
@@ -407,14 +319,14 @@ class SparqlHttpStore:
 
     def _gsp_works(self) -> bool:
         """Round-trip a one-triple probe graph (outside every data graph) through the URL."""
-        graph = _probe_graph()
-        url, probe = self.gsp_url or "", {"graph": graph}
+        graph = probe.probe_graph()
+        url, params = self.gsp_url or "", {"graph": graph}
         triple = f"<{graph}> <{graph}> <{graph}> .\n".encode()
         try:
             put = self._send(
                 "PUT",
                 url,
-                params=probe,
+                params=params,
                 data=triple,
                 headers={"Content-Type": "application/n-triples"},
                 timeout=(5, 10),
@@ -422,11 +334,11 @@ class SparqlHttpStore:
             got = self._send(
                 "GET",
                 url,
-                params=probe,
+                params=params,
                 headers={"Accept": "application/n-triples"},
                 timeout=(5, 10),
             )
-            self._send("DELETE", url, params=probe, timeout=(5, 10))
+            self._send("DELETE", url, params=params, timeout=(5, 10))
         except StoreError:
             return False
         return put.status_code < 300 and got.status_code == 200 and graph.encode() in got.content
@@ -470,9 +382,9 @@ class SparqlHttpStore:
                 accept="application/n-triples" if self.dialect.canonical_formats else accept,
                 union_default_graph=False,
             )
-            return _converted(result.read(), result.content_type, accept)
+            return converted(result.read(), result.content_type, accept)
         response = self._gsp("GET", graph, headers={"Accept": accept})
-        return _converted(response.content, response.headers.get("Content-Type", ""), accept)
+        return converted(response.content, response.headers.get("Content-Type", ""), accept)
 
     def graph_exists(self, graph: str) -> bool:
         """Whether the graph holds any triple (a query: not every server answers a graph-store
@@ -511,7 +423,7 @@ class SparqlHttpStore:
     ) -> list[str]:
         """The operations of a Graph Store Protocol PUT/POST, for one request (the store
         applies it whole): not batched, as the protocol's request is all or nothing."""
-        lines = _lines_of(data, content_type)
+        lines = ntriples_lines(data, content_type)
         tx = transaction.Transaction()
         (tx.replace if replace else tx.append)(graph, lines)
         whole = replace_dialect(self.dialect, max_request_triples=None, max_request_chars=None)
@@ -565,61 +477,20 @@ class SparqlHttpStore:
         return [_INTEGRAL_DECIMAL.sub(r'"\1.0"^^<\2> .', line) for line in lines]
 
     def prepare_writes(self) -> list[str]:
-        """Probe the server's update behaviour once (see :meth:`_probe_updates`) and undo
-        unfinished commits of writers that died; the probe's findings as log lines."""
+        """Probe the server's update behaviour once and undo
+        unfinished commits of writers that died; the probe's findings as log lines
+        (:func:`kb.store.probe.update_behaviour`)."""
         if self._probed is not None:
             return self._probed
-        notes = self._probe_updates() if self.probe_updates else []
+        notes: list[str] = []
+        if self.probe_updates:
+            found = probe.update_behaviour(self)
+            self.atomic_updates = found.atomic
+            self.integral_decimals_kept = found.integral_decimals_kept
+            notes = found.notes
         if self.journal is not None and not self.atomic_updates:
             self.journal.recover()
         self._probed = notes
-        return notes
-
-    def _probe_updates(self) -> list[str]:
-        """Probe how the server applies updates: whether a request whose last operation fails
-        leaves its first one applied, and whether an integral xsd:decimal stays a decimal."""
-        probe, exists = _probe_graph(), _probe_graph()
-        notes = []
-        try:
-            self.raw_update(f"DROP SILENT GRAPH <{probe}> ; CREATE SILENT GRAPH <{exists}>")
-            atomic: bool | None = None
-            try:
-                self.raw_update(
-                    f"INSERT DATA {{ GRAPH <{probe}> {{ <{probe}> <{probe}> <{probe}> }} }} ;\n"
-                    f"CREATE GRAPH <{exists}>"
-                )
-            except StoreError:
-                atomic = not self.ask(
-                    f"ASK {{ GRAPH <{probe}> {{ ?s ?p ?o }} }}", union_default_graph=False
-                )
-            self.raw_update(
-                f"DROP SILENT GRAPH <{probe}> ; INSERT DATA {{ GRAPH <{probe}> {{ <{probe}> "
-                f'<{probe}> "1"^^<{XSD.decimal}> }} }}'
-            )
-            rows = self.select(
-                f"SELECT (DATATYPE(?o) AS ?d) WHERE {{ GRAPH <{probe}> {{ ?s ?p ?o }} }}",
-                union_default_graph=False,
-            )
-            kept = bool(rows) and rows[0]["d"]["value"].endswith("#decimal")
-        finally:
-            with contextlib.suppress(StoreError):
-                self.raw_update(f"DROP SILENT GRAPH <{probe}> ; DROP SILENT GRAPH <{exists}>")
-        self.atomic_updates = bool(atomic)
-        if atomic:
-            notes.append("store: an update request is one transaction: a commit is one request")
-        else:
-            why = "is applied operation by operation" if atomic is False else "may not be atomic"
-            notes.append(
-                f"store: an update request {why} (probed): commits go through the rollback "
-                f"journal in <{JOURNAL_GRAPH}>, in requests of at most "
-                f"{self.dialect.max_request_triples or 'any number of'} triples"
-            )
-        self.integral_decimals_kept = kept
-        if not kept:
-            notes.append(
-                'store: "5"^^xsd:decimal comes back as an xsd:integer (probed): ClusterKB '
-                'writes integral decimals as "5.0"'
-            )
         return notes
 
     def check_capabilities(self) -> list[str]:
