@@ -16,9 +16,9 @@ from rdflib import RDF, XSD, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kb.errors import Problem, SheetError
-from kb.namespaces import PREFIXES
+from kb.namespaces import ORG, PREFIXES, SCHEMA, TIME
 from kb.sheets.read import rows
-from kb.sheets.templates import ORG, SCHEMA, TIME, Column, Template, template
+from kb.sheets.templates import Column, Template, template
 
 MAX_ROWS = 50_000
 

@@ -8,20 +8,8 @@ import io
 from dataclasses import dataclass, field
 
 from kb.errors import ParseError
-from kb.namespaces import PC, PREFIXES
-
-_N = {k: v for k, v in PREFIXES.items()}
-SKOS, DCT, ORG, PROV, SCHEMA, FOAF, OWL, CV, TIME = (
-    _N["skos"],
-    _N["dct"],
-    _N["org"],
-    _N["prov"],
-    _N["schema"],
-    _N["foaf"],
-    _N["owl"],
-    _N["cv"],
-    _N["time"],
-)
+from kb.namespaces import CV, FOAF, ORG, PC, PREFIXES, PROV, SCHEMA, SKOS
+from kb.namespaces import DCTERMS as DCT
 
 
 @dataclass(frozen=True)
@@ -138,7 +126,7 @@ TEMPLATES: dict[str, Template] = {
                     "same_as",
                     "The same organisation elsewhere (Wikidata, ROR IRIs), ';'.",
                     False,
-                    OWL + "sameAs",
+                    PREFIXES["owl"] + "sameAs",
                     "urls",
                 ),
                 *_DESCRIPTIONS,
