@@ -27,6 +27,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDF, SH, SKOS
 from rdflib.term import Node
 
 from kb.catalogue import EU, catalogue_subjects
+from kb.formats import named
 from kb.namespaces import DC11 as DC
 from kb.namespaces import EU_AUTHORITY as AT
 
@@ -383,7 +384,7 @@ def fetch_catalogue(url: str, *, max_pages: int = 1000, timeout: float = 30.0) -
     try:
         while next_url and next_url not in seen and len(seen) < max_pages:
             seen.add(next_url)
-            r = http.get(next_url, headers={"Accept": "text/turtle"}, timeout=timeout)
+            r = http.get(next_url, headers={"Accept": named("turtle").media_type}, timeout=timeout)
             r.raise_for_status()
             page = Graph().parse(data=r.text, format="turtle")
             merged += page
