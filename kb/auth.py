@@ -131,6 +131,20 @@ class TokenStore:
                     done.append(tokens[key])
         return done
 
+    def rebase(self, old: str, new: str) -> int:
+        """Grants written as absolute graph IRIs under ``old`` now name the same path under
+        ``new`` (``kb migrate``); the number of grants changed."""
+        changed = 0
+        with self._editing() as tokens:
+            for key, token in list(tokens.items()):
+                graphs = tuple(
+                    new + g[len(old) :] if g.startswith(old) else g for g in token.graphs
+                )
+                if graphs != token.graphs:
+                    changed += sum(a != b for a, b in zip(graphs, token.graphs, strict=True))
+                    tokens[key] = Token(**{**asdict(token), "graphs": graphs})
+        return changed
+
     def list(self) -> list[Token]:
         return sorted(self._read().values(), key=lambda t: t.created)
 

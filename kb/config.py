@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.errors import ConfigError
+from kb.namespaces import KB_NS
 
 #: The project folder (ontology/, shapes/, data/ live here).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -36,12 +37,12 @@ def setting(default: Any, help: str) -> Any:
 class Settings:
     """Every setting, its default and what it does, written once."""
 
-    base: str = setting(
-        "",
-        "Base IRI of every identifier the knowledge base mints ({base}id/...). Empty: "
-        "http://{host}:{port}/, so identifiers open on the local server. A store folder "
-        "keeps the base it was loaded with: `kb serve` refuses to serve it under another "
-        "base and says what to do.",
+    namespace: str = setting(
+        KB_NS,
+        "Persistent namespace of every identifier, graph name and commit ({namespace}id/..., "
+        "{namespace}graph/...). It never follows host, port or deployment: every server "
+        "answers it by path. The bundled data is written under the default, so change it "
+        "only for a separate knowledge base that brings its own data.",
     )
     host: str = setting(
         "127.0.0.1",
@@ -189,9 +190,11 @@ class Settings:
 
     @property
     def base_iri(self) -> str:
-        """The base IRI, always ending in a slash."""
-        base = self.base or f"http://{display_host(self.host)}:{self.port}/"
-        return base if base.endswith("/") else base + "/"
+        """The namespace of every identifier, graph name and commit (setting ``namespace``,
+        :data:`kb.namespaces.KB_NS` by default), whatever host or port serves it; it always
+        ends in a slash."""
+        ns = self.namespace or KB_NS
+        return ns if ns.endswith("/") else ns + "/"
 
     @property
     def store_path(self) -> Path:
@@ -252,6 +255,13 @@ def load_settings(
 ) -> Settings:
     """Settings from ``KB_*`` environment variables, then ``overrides`` (which win)."""
     env = os.environ if environ is None else environ
+    if "KB_BASE" in env or "base" in (overrides or {}):
+        raise ConfigError(
+            f"the setting KB_BASE is gone: identifiers no longer follow host and port but lie "
+            f"in the persistent namespace {KB_NS} (setting `namespace`). Unset KB_BASE; a "
+            "store loaded under an old base is converted once with `kb migrate` (see the "
+            "README, *Identifiers*)"
+        )
     values: dict[str, Any] = {}
     for setting in SETTINGS:
         key = "KB_" + setting.name.upper()

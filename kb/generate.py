@@ -21,7 +21,7 @@ from typing import TextIO
 from rdflib import RDF, Graph, URIRef
 
 from kb import bundled
-from kb.namespaces import CV, ORG, PC, PROV, RDF_NS, ROV, SCHEMA, SKOS, TIME, XSD
+from kb.namespaces import CV, KB_NS, ORG, PC, PROV, RDF_NS, ROV, SCHEMA, SKOS, TIME, XSD
 from kb.namespaces import DCTERMS as DCT
 
 RDF_TYPE = f"<{RDF_NS.type}>"
@@ -331,7 +331,7 @@ def generate(
     out: TextIO,
     *,
     seed: int = 42,
-    base: str = "http://localhost:8080/",
+    base: str = KB_NS,
     progress: Callable[[int], object] | None = None,
 ) -> int:
     """Write exactly ``n`` N-Triples lines to ``out``; returns ``n``."""

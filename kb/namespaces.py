@@ -6,13 +6,18 @@ import re
 
 from rdflib import Namespace
 
-#: The ontology's persistent namespace (fixed, independent of where the data is served).
-ONTOLOGY_IRI = "https://w3id.org/clusterkb/ns/provinciale-clusters"
+#: The persistent namespace of everything ClusterKB names (Flemish URI standard: things under
+#: ``id/``, their documents under ``doc/``, vocabularies under ``ns/``, graphs under
+#: ``graph/``). Fixed: it does not change with the host, port or deployment that serves it;
+#: every server dereferences it by path, and w3id.org redirects it to the production host.
+KB_NS = "https://w3id.org/clusterkb/"
+#: The ontology's persistent namespace.
+ONTOLOGY_IRI = KB_NS + "ns/provinciale-clusters"
 PC = Namespace(ONTOLOGY_IRI + "#")
 PCSH = Namespace(ONTOLOGY_IRI + "/shapes#")
 #: ClusterKB's own small vocabularies: commit history, endpoint limits.
-HIST = Namespace("https://w3id.org/clusterkb/ns/history#")
-KBE = Namespace("https://w3id.org/clusterkb/ns/endpoint#")
+HIST = Namespace(KB_NS + "ns/history#")
+KBE = Namespace(KB_NS + "ns/endpoint#")
 
 #: Prefixes offered to query writers (the ontology's and the reused vocabularies'). Every
 #: namespace IRI the code uses is spelled here once; the constants below are made from it.

@@ -67,7 +67,7 @@ class Service:
             echo(f"the store {path} is empty: loading the bundled knowledge base")
             started = time.perf_counter()
             load_bundled_in_process(path, s)
-            (path / META_FILE).write_text(json.dumps({"base": s.base_iri}))
+            record_base(path, s.base_iri)
             echo(f"loaded in {time.perf_counter() - started:.1f} s")
         else:
             _check_base(path, s.base_iri)
@@ -129,7 +129,7 @@ class Service:
             )
         rows = [
             ("web app", f"{host or '*'}:{port} ({reach}; waitress, {settings.threads} threads)"),
-            ("identifiers", f"{settings.base_iri}id/… (the base IRI)"),
+            ("identifiers", f"{settings.base_iri}id/… (persistent, served here by path)"),
             ("SPARQL", f"{open_url}sparql (query), {open_url}update (stewards)"),
             ("store", store),
         ]
@@ -183,18 +183,28 @@ def _folder_is_empty(path: Path) -> bool:
 
 
 def _check_base(path: Path, base: str) -> None:
-    """Refuse to serve a store loaded under another base IRI: its identifiers would not open
-    here (every /id/ page, the ontology and the home page's links would be 404s)."""
-    try:
-        loaded_with = json.loads((path / META_FILE).read_text()).get("base")
-    except (OSError, ValueError, AttributeError):
-        return
+    """Refuse to serve a store loaded under the old scheme, whose identifiers followed host and
+    port (``http://localhost:8080/id/…``): none of them would open, and a partner's links
+    would point nowhere. ``kb migrate`` converts it once, in place."""
+    loaded_with = stored_base(path)
     if loaded_with and loaded_with != base:
         raise StoreError(
-            f"the store {path} holds the knowledge base loaded with base IRI {loaded_with}, "
-            f"but this start would use {base} (with KB_BASE empty the base follows host and "
-            "port), so every identifier page and the ontology would answer 404. Either keep "
-            f"the identifiers: KB_BASE={loaded_with} (or --base {loaded_with}); or load the "
-            f"bundled data under the new base into a new store: --store OTHER_FOLDER, or "
-            f"delete {path}"
+            f"the store {path} holds identifiers under {loaded_with}, the old base that "
+            f"followed host and port; identifiers are now under the fixed namespace {base}. "
+            f"Convert the store once (nothing else changes; a copy of the old folder is "
+            f"kept): kb migrate --store {path}"
         )
+
+
+def record_base(path: Path, base: str) -> None:
+    """Record beside the store the base its identifiers are under."""
+    (path / META_FILE).write_text(json.dumps({"base": base}))
+
+
+def stored_base(path: Path) -> str | None:
+    """The base IRI a store folder was loaded under, as recorded beside it (None: unknown)."""
+    try:
+        found = json.loads((path / META_FILE).read_text()).get("base")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return found if isinstance(found, str) and found else None

@@ -24,7 +24,7 @@ from rdflib.term import Node
 
 from kb import bundled, processes
 from kb.errors import ValidationTimeout
-from kb.namespaces import SH
+from kb.namespaces import KB_NS, SH
 
 _SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 
@@ -120,7 +120,7 @@ def validate(
     *,
     shapes: Graph | None = None,
     ontology: Graph | None = None,
-    base: str = "http://localhost:8080/",
+    base: str = KB_NS,
 ) -> Report:
     """Validate ``data`` against ``shapes`` (default: the project's) with ``ontology``
     (default: the project's) merged in. Raises only on real failures (broken shapes)."""
@@ -344,7 +344,7 @@ def _pool() -> ProcessPoolExecutor:
 def start_validation_worker() -> None:
     """Start the worker process now (it takes a second or two to import), not at the first
     write."""
-    _pool().submit(project_shapes, "http://localhost:8080/")
+    _pool().submit(project_shapes, KB_NS)
 
 
 def validate_within(seconds: float, data: Graph, **kwargs: Any) -> Report:

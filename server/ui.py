@@ -6,6 +6,7 @@ from flask import Blueprint, Response, jsonify, render_template
 
 from kb.namespaces import sparql_prologue
 from server import kb_service
+from server.pages import local_link
 
 bp = Blueprint("ui", __name__)
 
@@ -25,8 +26,9 @@ def index() -> str:
     store = kb_service().store
     clusters = store.select(CLUSTERS)
     graphs = store.graphs()
+    base = kb_service().settings.base_iri
     return render_template(
-        "index.html", clusters=clusters, graphs=graphs, base=kb_service().settings.base_iri
+        "index.html", clusters=clusters, graphs=graphs, base=base, link=local_link(base)
     )
 
 

@@ -13,17 +13,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from kb.config import Settings, load_settings
+from kb.namespaces import KB_NS
 from kb.service import Service
 from server import create_app
 from tests.support.canary import Canary
 from tests.support.kbserve import KbServe, start_kb_serve
 
-BASE = "http://localhost:8080/"
+BASE = KB_NS
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings({"store": str(tmp_path / "store"), "base": BASE}, environ={})
+    return load_settings({"store": str(tmp_path / "store"), "namespace": BASE}, environ={})
 
 
 #: Which store the app-level tests run against: ``oxigraph`` (the embedded default) or
@@ -60,7 +61,7 @@ def service(
 ) -> Iterator[Service]:
     """The bundled knowledge base in the store under test, shared by read-only tests."""
     store = tmp_path_factory.mktemp("kb") / "store"
-    svc = Service(load_settings({"store": str(store), "base": BASE}, environ=remote_store_env))
+    svc = Service(load_settings({"store": str(store), "namespace": BASE}, environ=remote_store_env))
     svc.start()
     yield svc
     svc.stop()
@@ -81,7 +82,7 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("KB_STORE", str(tmp_path / "cli-store"))
-    monkeypatch.setenv("KB_BASE", BASE)
+    monkeypatch.setenv("KB_NAMESPACE", BASE)
     return CliRunner()
 
 

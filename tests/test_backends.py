@@ -44,7 +44,7 @@ def virtuoso_store(server: virtuoso.Virtuoso, base: str) -> SparqlHttpStore:
     return remote_store(
         load_settings(
             {
-                "base": base,
+                "namespace": base,
                 "store_query_url": server.sparql_url,
                 "store_update_url": f"http://127.0.0.1:{server.http_port}/sparql-auth",
                 "store_gsp_url": f"http://127.0.0.1:{server.http_port}/sparql-graph-crud-auth",
@@ -212,11 +212,11 @@ def test_move_the_knowledge_base_to_virtuoso_and_back(
 
     base = f"http://kb{next(_ids)}.test/"
     embedded = tmp_path / "embedded"
-    settings = load_settings({"store": str(embedded), "base": base}, environ={})
+    settings = load_settings({"store": str(embedded), "namespace": base}, environ={})
     total = load_bundled_in_process(embedded, settings)
     dump = tmp_path / "kb.nq"
     runner = CliRunner()
-    monkeypatch.setenv("KB_BASE", base)
+    monkeypatch.setenv("KB_NAMESPACE", base)
     out = runner.invoke(main, ["export", "--store", str(embedded), str(dump)])
     assert out.exit_code == 0, out.output
     assert dump.read_text().count("\n") == total

@@ -27,6 +27,7 @@ from kb.cli import main
 from kb.dumps import ensure_dumps, graph_name
 from kb.formats import syntax_by_name
 from kb.load import parse, parse_graph
+from kb.namespaces import KB_NS
 from kb.publish import publish
 from kb.service import Service
 from kb.store.version import MemoryClock
@@ -366,7 +367,7 @@ def test_live_catalogue_passes_dcat_ap_and_dcat_ap_vl(live_server: LiveServer) -
 
 def test_live_mqa_score_is_excellent(live_server: LiveServer) -> None:
     catalogue = mqa.fetch_catalogue(live_server.url + "catalog")
-    reach = mqa.Reachability(mqa.loopback_mapper(live_server.url, live_server.url))
+    reach = mqa.Reachability(mqa.loopback_mapper(KB_NS, live_server.url))
     try:
         result = mqa.score(catalogue, reach)
     finally:
@@ -387,7 +388,7 @@ def test_live_mqa_score_is_excellent(live_server: LiveServer) -> None:
         catalogue.add((s, p, CC_BY))
     catalogue.add((CC_BY, RDF.type, DCTERMS.LicenseDocument))
     catalogue.add((CC_BY, DCTERMS.type, URIRef("http://purl.org/adms/licencetype/Attribution")))
-    reach = mqa.Reachability(mqa.loopback_mapper(live_server.url, live_server.url))
+    reach = mqa.Reachability(mqa.loopback_mapper(KB_NS, live_server.url))
     try:
         assert mqa.score(catalogue, reach).total == 405
     finally:
@@ -409,9 +410,7 @@ def test_mqa_never_contacts_other_hosts() -> None:
 
 
 def test_kb_mqa_command_prints_every_indicator(live_server: LiveServer) -> None:
-    result = CliRunner().invoke(
-        main, ["mqa", live_server.url + "catalog", "--base", live_server.url, "--min", "351"]
-    )
+    result = CliRunner().invoke(main, ["mqa", live_server.url + "catalog", "--min", "351"])
     assert result.exit_code == 0, result.output
     for name in ("keywords", "accessURL reachable", "DCAT-AP compliance", "modification date"):
         assert name in result.output
@@ -457,7 +456,7 @@ def test_publish_writes_a_self_contained_release(service: Service, tmp_path: Pat
 def test_kb_publish_command(service: Service, tmp_path: Path) -> None:
     out = tmp_path / "cli-release"
     result = CliRunner().invoke(
-        main, ["publish", str(out), "--store", str(service.settings.store_path), "--base", BASE]
+        main, ["publish", str(out), "--store", str(service.settings.store_path)]
     )
     assert result.exit_code == 0, result.output
     assert (out / "catalog.ttl").is_file() and (out / "SHA256SUMS").is_file()
@@ -478,7 +477,7 @@ def test_a_write_regenerates_downloads_and_dates_only_what_changed(tmp_path: Pat
     from kb.config import load_settings
     from server import create_app
 
-    svc = Service(load_settings({"store": str(tmp_path / "store"), "base": BASE}, environ={}))
+    svc = Service(load_settings({"store": str(tmp_path / "store"), "namespace": BASE}, environ={}))
     svc.start(watch=False)
     try:
         client = create_app(service=svc).test_client()

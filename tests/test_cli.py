@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from rdflib import Graph, Namespace
 
 from kb.cli import main
+from kb.namespaces import KB_NS
 from kb.store import ManagedOxigraph
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -51,7 +52,7 @@ def test_load_into_a_graph_with_relative_iris(runner: CliRunner, tmp_path: Path)
     out = runner.invoke(
         main, ["query", "--format", "csv", "SELECT ?s WHERE { GRAPH <http://e/g> { ?s ?p ?o } }"]
     )
-    assert "http://localhost:8080/id/x/a" in out.stdout
+    assert KB_NS + "id/x/a" in out.stdout  # relative IRIs resolve against the namespace
 
 
 def test_graph_option_refused_for_quad_formats(runner: CliRunner, tmp_path: Path) -> None:
@@ -264,7 +265,7 @@ def test_kb_serve_prints_one_url_to_open_then_what_listens_where(tmp_path: Path)
         assert [line.split()[0] for line in after] == ["web", "identifiers", "SPARQL", "store"]
         port = server.url.rsplit(":", 1)[1].rstrip("/")
         assert f"127.0.0.1:{port} (this machine only" in after[0]
-        assert f"{server.url}id/" in after[1]  # the default base follows host and port
+        assert f"{KB_NS}id/" in after[1]  # the persistent namespace, whatever the port
         # the URL to open is the home page; the store line names the store's own listener
         assert "ClusterKB" in requests.get(server.url, timeout=10).text
         found = re.search(r"on (127\.0\.0\.1:\d+) \(loopback", after[3])
@@ -278,42 +279,3 @@ def test_kb_serve_prints_one_url_to_open_then_what_listens_where(tmp_path: Path)
         assert asked.json()["boolean"] is True
     finally:
         server.stop()
-
-
-def test_kb_serve_refuses_a_store_loaded_under_another_base(tmp_path: Path) -> None:
-    """With KB_BASE empty the base follows the port: a store loaded on one port would serve
-    404s for every identifier on another, so `kb serve` refuses, saying what to do."""
-    import subprocess
-    import sys
-
-    import requests
-
-    from tests.support.kbserve import free_port, start_kb_serve
-
-    first = start_kb_serve(tmp_path / "first")
-    first.stop()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-    port = free_port()
-    refused = subprocess.run(
-        [sys.executable, "-m", "kb", "serve", "--store", str(first.store), "--port", str(port)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert refused.returncode == 2, refused.stderr
-    assert f"loaded with base IRI {first.url}" in refused.stderr
-    assert f"KB_BASE={first.url}" in refused.stderr and "--store" in refused.stderr
-    assert "is ready" not in refused.stderr
-    # following the advice: the old identifiers open on the new port
-    again = start_kb_serve(tmp_path / "again", {"base": first.url}, store=first.store)
-    try:
-        page = requests.get(
-            again.url + "id/cluster/antwerpen-duurzaam-bouwen",
-            headers={"Accept": "text/html"},
-            timeout=10,
-        )
-        assert page.status_code == 200 and "Duurzaam bouwen en duurzame" in page.text
-        assert requests.get(again.url + "ns/provinciale-clusters", timeout=10).status_code == 200
-    finally:
-        again.stop()

@@ -36,7 +36,7 @@ E = "http://e.test/"
 
 
 def _settings(tmp: Path, base: str, server: object | None) -> Settings:
-    values: dict[str, object] = {"base": base, "store": str(tmp / "store"), "store_lease": 5}
+    values: dict[str, object] = {"namespace": base, "store": str(tmp / "store"), "store_lease": 5}
     if server is not None:
         port = server.http_port  # type: ignore[attr-defined]
         values |= {
@@ -320,7 +320,7 @@ def test_a_writer_that_dies_mid_commit_is_undone_by_the_next(
     values = {
         k: getattr(settings, k)
         for k in (
-            "base",
+            "namespace",
             "store_query_url",
             "store_update_url",
             "store_gsp_url",

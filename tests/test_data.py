@@ -8,10 +8,10 @@ import pytest
 from rdflib import OWL, RDF, RDFS, SKOS, BNode, Graph, Literal, Namespace, URIRef
 
 from kb import bundled
-from kb.namespaces import ONTOLOGY_IRI, PC
+from kb.namespaces import KB_NS, ONTOLOGY_IRI, PC
 from kb.validate import SH, validate
 
-BASE = "http://localhost:8080/"
+BASE = KB_NS
 DCT = Namespace("http://purl.org/dc/terms/")
 
 

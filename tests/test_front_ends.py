@@ -42,7 +42,7 @@ def front_ends(
     fronts: list[KbServe] = []
     try:  # the private Virtuoso stops even when a front end fails to start
         settings = {
-            "base": BASE,
+            "namespace": BASE,
             "store_query_url": server.sparql_url,
             "store_update_url": f"http://127.0.0.1:{server.http_port}/sparql-auth",
             "store_gsp_url": f"http://127.0.0.1:{server.http_port}/sparql-graph-crud-auth",

@@ -11,9 +11,10 @@ from kb.bundled import reference_graph
 from kb.cli import main
 from kb.generate import _Writer, generate
 from kb.load import parse_graph
+from kb.namespaces import KB_NS
 from kb.validate import validate
 
-BASE = "http://localhost:8080/"
+BASE = KB_NS
 
 
 def _text(n: int, seed: int = 42) -> str:

@@ -26,7 +26,7 @@ from rdflib.term import Node
 from kb.bundled import read_graph
 from kb.cli import main
 from kb.load import parse_graph
-from kb.namespaces import XSD
+from kb.namespaces import KB_NS, XSD
 from kb.validate import SH, Report, render_path, validate
 
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
@@ -113,7 +113,7 @@ def test_w3c_shacl_core(name: str, manifest: Graph, entry: Node) -> None:
 
 # --- the same suite through the command line: every report format reads back ------------------
 
-CLI_BASE = "http://localhost:8080/"
+CLI_BASE = KB_NS
 _BLANK = re.compile(r"_:[A-Za-z0-9]+")
 
 
@@ -145,7 +145,7 @@ def _comparable(report: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
 def test_w3c_shacl_core_reports_read_back_from_the_cli(
     name: str, manifest: Graph, entry: Node, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("KB_BASE", CLI_BASE)
+    monkeypatch.setenv("KB_NAMESPACE", CLI_BASE)
     data, shapes = _files(manifest, entry)
     expected = _in_process(data, shapes)
     code = 0 if expected.accepted else 1
@@ -166,7 +166,7 @@ def test_an_ill_typed_value_keeps_its_lexical_form_and_datatype_in_every_format(
     """``property/or-datatypes-001`` has ``"none"^^xsd:boolean``; rdflib alone prints ``none``."""
     data, shapes = _files(*next((m, e) for n, m, e in CASES if n.endswith("or-datatypes-001")))
     args = [sys.executable, "-m", "kb", "validate", "--alone", "--shapes", str(shapes), str(data)]
-    env = {"KB_BASE": CLI_BASE, "PATH": "/usr/bin:/bin"}
+    env = {"KB_NAMESPACE": CLI_BASE, "PATH": "/usr/bin:/bin"}
     ill_typed = Literal("none", datatype=XSD.boolean, normalize=False)
 
     turtle = subprocess.run([*args, "--format", "turtle"], capture_output=True, env=env)

@@ -16,10 +16,10 @@ from rdflib.term import Node
 
 from kb import bundled
 from kb.load import parse_graph
-from kb.namespaces import PCSH
+from kb.namespaces import KB_NS, PCSH
 from kb.validate import SH, project_shapes, validate
 
-BASE = "http://localhost:8080/"
+BASE = KB_NS
 EXAMPLES = Path(__file__).parent / "shapes"
 FILES = sorted(EXAMPLES.glob("*/*.ttl"))
 

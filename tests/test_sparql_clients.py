@@ -13,6 +13,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SKOS
 from SPARQLWrapper import CSV, JSON, JSONLD, POST, TURTLE, XML, SPARQLWrapper
 
+from kb.namespaces import KB_NS
 from tests.support.kbserve import KbServe as LiveServer
 
 PC = "https://w3id.org/clusterkb/ns/provinciale-clusters#"
@@ -69,7 +70,7 @@ def test_construct_turtle_and_jsonld(live_server: LiveServer) -> None:
 
 
 def test_describe(live_server: LiveServer) -> None:
-    iri = live_server.url + "id/cluster/west-vlaanderen-blauwe-energie"
+    iri = KB_NS + "id/cluster/west-vlaanderen-blauwe-energie"
     sw = wrapper(live_server, f"DESCRIBE <{iri}>", TURTLE)
     g = Graph().parse(data=sw.queryAndConvert(), format="turtle")
     assert (URIRef(iri), RDF.type, URIRef(PC + "ProvincialCluster")) in g

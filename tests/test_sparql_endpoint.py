@@ -18,6 +18,7 @@ from rdflib import Graph, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF
 
+from kb.namespaces import KB_NS
 from kb.service import Service
 from kb.store import SparqlHttpStore, remote_store
 from tests.conftest import BACKEND, BASE
@@ -285,14 +286,14 @@ def test_ask_in_every_solutions_format(client: FlaskClient) -> None:
 
 
 def test_describe(client: FlaskClient) -> None:
-    iri = "http://localhost:8080/id/cluster/antwerpen-duurzaam-bouwen"
+    iri = KB_NS + "id/cluster/antwerpen-duurzaam-bouwen"
     r = client.get("/sparql", query_string={"query": f"DESCRIBE <{iri}>"})
     g = Graph().parse(data=r.data, format="turtle")
     assert (URIRef(iri), RDF.type, None) in g
 
 
 def test_dataset_parameters_replace_the_union(client: FlaskClient) -> None:
-    graph = "http://localhost:8080/graph/reference/helix-roles"
+    graph = KB_NS + "graph/reference/helix-roles"
     count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
     only = client.get("/sparql", query_string={"query": count, "default-graph-uri": graph})
     union = client.get("/sparql", query_string={"query": count})
@@ -410,7 +411,7 @@ def test_cache_hits_and_keys(service: Service) -> None:
     assert other.headers["X-Cache"] == "MISS"
     graph = c.post(
         "/sparql",
-        data={"query": SELECT, "default-graph-uri": "http://localhost:8080/graph/x"},
+        data={"query": SELECT, "default-graph-uri": KB_NS + "graph/x"},
     )
     assert graph.headers["X-Cache"] == "MISS"
     off = app_with(service, cache_bytes=0).test_client()

@@ -26,10 +26,11 @@ from rdflib.compare import isomorphic
 from kb.audit import AuditLog
 from kb.auth import TokenStore
 from kb.config import load_settings
+from kb.namespaces import KB_NS
 from kb.service import Service
 from server import create_app
 
-BASE = "http://localhost:8080/"
+BASE = KB_NS
 ROOT = Path(__file__).resolve().parent.parent
 CLUSTER = (ROOT / "data/clusters/antwerpen-duurzaam-bouwen.ttl").read_bytes()
 G = f"{BASE}graph/clusters/steward-test"
@@ -43,7 +44,7 @@ def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         load_settings(
             {
                 "store": str(store),
-                "base": BASE,
+                "namespace": BASE,
                 "max_upload_bytes": MAX_UPLOAD,
                 "max_literal_bytes": 100_000,
                 "max_auth_failures": 0,  # the brute-force limit has its own test

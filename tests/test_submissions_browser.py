@@ -24,7 +24,7 @@ CLUSTER = (
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KbServe]:
-    s = start_kb_serve(tmp_path_factory.mktemp("browser"), {"base": "http://localhost:8080/"})
+    s = start_kb_serve(tmp_path_factory.mktemp("browser"))
     try:
         yield s
     finally:

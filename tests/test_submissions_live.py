@@ -22,6 +22,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import RDF
 
 from kb.auth import TokenStore
+from kb.namespaces import KB_NS
 from tests.support.kbserve import KbServe, start_kb_serve
 from tests.test_submissions import HOSTILE, graph_var_forms, notes_and_seen
 
@@ -196,7 +197,7 @@ def test_graph_var_in_every_update_form_against_the_real_server(server: KbServe)
     """``GRAPH ?g`` ranges over the graphs the caller may write (issue 18 item 11)."""
     ts = TokenStore(server.store / "clusterkb-tokens.json")
     admin, own = ts.create("gq admin", role="admin"), ts.create("gq", graphs=("clusters/gq-mine",))
-    mine, other = server.url + "graph/clusters/gq-mine", server.url + "graph/clusters/gq-other"
+    mine, other = KB_NS + "graph/clusters/gq-mine", KB_NS + "graph/clusters/gq-other"
 
     def select(q: str) -> list[dict]:
         r = requests.post(
@@ -212,7 +213,7 @@ def test_graph_var_in_every_update_form_against_the_real_server(server: KbServe)
     for form, update in graph_var_forms(mine, other).items():
         for g, token in ((mine, own), (other, admin)):
             r = requests.put(
-                server.url + "graphs/" + g[len(server.url + "graph/") :],
+                server.url + "graphs/" + g[len(KB_NS + "graph/") :],
                 data=CLUSTER,
                 headers={"Authorization": f"Bearer {token}", "Content-Type": "text/turtle"},
                 timeout=60,
@@ -252,12 +253,12 @@ def _kill_all(server: KbServe) -> None:
 @pytest.mark.slow
 def test_kill_9_during_commits_leaves_old_or_new_graph(tmp_path: Path) -> None:
     folder = tmp_path / "crash"
-    server = start_kb_serve(folder, {"base": "http://localhost:8080/"})
+    server = start_kb_serve(folder)
     token = TokenStore(server.store / "clusterkb-tokens.json").create("crash", role="admin")
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/turtle"}
     extra = "".join(f'<{CLU}> <{ALT}> "label {i}"@nl .\n' for i in range(400)).encode()
     versions = {0: CLUSTER, 1: CLUSTER + extra}
-    base = "http://localhost:8080/"
+    base = KB_NS
 
     def expected(content: bytes) -> Graph:
         return Graph().parse(data=content, format="turtle", publicID=base)
@@ -291,7 +292,7 @@ def test_kill_9_during_commits_leaves_old_or_new_graph(tmp_path: Path) -> None:
             stop.set()
             t.join(60)
             assert acknowledged, f"round {round_}: no write was acknowledged before the kill"
-            server = start_kb_serve(folder, {"base": "http://localhost:8080/"})
+            server = start_kb_serve(folder)
             url = server.url + "graphs/clusters/crash"
             got = Graph().parse(
                 data=requests.get(

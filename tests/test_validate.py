@@ -7,9 +7,10 @@ from click.testing import CliRunner
 
 from kb.bundled import reference_graph
 from kb.load import parse_graph
+from kb.namespaces import KB_NS
 from kb.validate import validate
 
-BASE = "http://localhost:8080/"
+BASE = KB_NS
 PREFIXES = """@prefix schema: <https://schema.org/> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 @prefix time: <http://www.w3.org/2006/time#> .

@@ -41,6 +41,7 @@ for command in (
     data.generate,
     data.export,
     data.serve,
+    data.migrate,
     data.publish,
     data.mqa,
     steward.token,

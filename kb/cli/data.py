@@ -13,8 +13,8 @@ from typing import IO
 import click
 from tqdm import tqdm
 
-from kb.cli.options import EXIT_REFUSED, base_option, progress, settings_for, store_option
-from kb.errors import KBError
+from kb.cli.options import EXIT_REFUSED, progress, settings_for, store_option
+from kb.errors import KBError, StoreError
 from kb.formats import RESULT_FORMATS
 
 
@@ -37,19 +37,17 @@ from kb.formats import RESULT_FORMATS
     "from each file's extension.",
 )
 @store_option
-@base_option
 def load(
     files: tuple[Path, ...],
     graph: str | None,
     fmt: str | None,
     store: Path | None,
-    base: str | None,
 ) -> None:
     """Bulk-load FILES into the store: all files are checked first, then loaded; a bad file
     anywhere means nothing is loaded (exit 2)."""
     from kb.ingest import load_files, plan
 
-    settings = settings_for(store=store, base=base)
+    settings = settings_for(store=store)
     report = load_files(plan(files, graph=graph, fmt=fmt), settings, progress=progress)
     click.echo(
         f"loaded {report.quads:,} triples from {report.files} file(s) in "
@@ -91,7 +89,6 @@ def load(
     help="Validate together with the bundled reference data the files may point to.",
 )
 @click.option("--strict", is_flag=True, help="Warnings also make the exit code 1.")
-@base_option
 def validate(
     files: tuple[Path, ...],
     shapes: tuple[Path, ...],
@@ -99,7 +96,6 @@ def validate(
     lang: str,
     with_reference: bool,
     strict: bool,
-    base: str | None,
 ) -> None:
     """Validate FILES against the SHACL shapes. Exit 0: no violations (warnings are shown);
     1: violations; 2: a file could not be read."""
@@ -110,7 +106,7 @@ def validate(
     from kb.load import Limits, parse
     from kb.validate import validate as run_validation
 
-    settings = settings_for(base=base)
+    settings = settings_for()
     limits = Limits(settings.max_literal_bytes, settings.max_iri_bytes)
     data = Graph()
     for path in files:
@@ -199,12 +195,11 @@ def query(sparql: str | None, file: IO[str] | None, fmt: str, store: Path | None
 )
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-@base_option
-def generate(n: int, seed: int, out: Path, base: str | None) -> None:
+def generate(n: int, seed: int, out: Path) -> None:
     """Write N triples of realistic synthetic cluster data to OUT (N-Triples), seeded."""
     from kb.generate import generate as run
 
-    settings = settings_for(base=base)
+    settings = settings_for()
     start = time.perf_counter()
     with (
         out.open("w", encoding="utf-8") as fh,
@@ -248,8 +243,7 @@ def export(out: Path, store: Path | None) -> None:
 @click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8080).")
 @store_option
-@base_option
-def serve(host: str | None, port: int | None, store: Path | None, base: str | None) -> None:
+def serve(host: str | None, port: int | None, store: Path | None) -> None:
     """Serve the knowledge base: start the store, load the bundled data into an empty store,
     and run the web app on a production WSGI server (waitress)."""
     import waitress
@@ -257,7 +251,7 @@ def serve(host: str | None, port: int | None, store: Path | None, base: str | No
     from kb.service import Service
     from server import create_app
 
-    settings = settings_for(host=host, port=port, store=store, base=base)
+    settings = settings_for(host=host, port=port, store=store)
     service = Service(settings)
     service.start(echo=lambda m: click.echo(m, err=True))
     try:  # from here on, the managed store process is stopped however this ends
@@ -280,22 +274,63 @@ def serve(host: str | None, port: int | None, store: Path | None, base: str | No
 
 
 @click.command()
+@click.option(
+    "--from",
+    "old",
+    default=None,
+    help="The old base IRI (default: the one the store folder recorded when it was loaded).",
+)
+@store_option
+def migrate(old: str | None, store: Path | None) -> None:
+    """Move a store loaded under an old base IRI (identifiers that followed host and port,
+    http://localhost:8080/id/...) to the persistent namespace, in one transaction: every IRI,
+    graph name and history snapshot, and the steward tokens' graph grants."""
+    from kb.auth import TokenStore
+    from kb.service import record_base, stored_base
+    from kb.store import open_store
+    from kb.store.migrate import migrate_namespace
+
+    settings = settings_for(store=store)
+    new = settings.base_iri
+    if old is None and not settings.remote_store:
+        old = stored_base(settings.store_path)
+    if not old:
+        raise click.UsageError("the store records no old base IRI: give it with --from")
+    old = old if old.endswith("/") else old + "/"
+    if old == new:
+        click.echo(f"the store is already under {new}: nothing to do", err=True)
+        return
+    try:
+        with open_store(settings) as client:
+            done = migrate_namespace(client, old, new)
+    except StoreError as e:
+        raise click.ClickException(str(e)) from e
+    grants = TokenStore(settings.tokens_path).rebase(old + "graph/", new + "graph/")
+    if not settings.remote_store:
+        record_base(settings.store_path, new)
+    click.echo(
+        f"moved {done.quads:,} quads in {done.graphs} graphs from {old} to {new}; "
+        f"{grants} token grants rewritten",
+        err=True,
+    )
+
+
+@click.command()
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--url",
     default=None,
     help="Where the release will be served (download URLs in the catalogue point there); "
-    "default: {base}release/.",
+    "default: {namespace}release/.",
 )
 @store_option
-@base_option
-def publish(outdir: Path, url: str | None, store: Path | None, base: str | None) -> None:
+def publish(outdir: Path, url: str | None, store: Path | None) -> None:
     """Write a self-contained static release into OUTDIR: dumps, DCAT-AP catalogue (Turtle and
     RDF/XML), VoID, SHA256SUMS and index.html."""
     from kb.publish import publish as run
     from kb.store import open_store
 
-    settings = settings_for(store=store, base=base)
+    settings = settings_for(store=store)
     with open_store(settings) as client:
         release = run(client, settings, outdir, url=url)
     click.echo(
@@ -313,8 +348,7 @@ def publish(outdir: Path, url: str | None, store: Path | None, base: str | None)
     default=None,
     help="Exit 1 when the score is below this (351 = Excellent).",
 )
-@base_option
-def mqa(url: str | None, minimum: float | None, base: str | None) -> None:
+def mqa(url: str | None, minimum: float | None) -> None:
     """Score the DCAT-AP catalogue at URL (default: the local server's /catalog) with the
     data.europa.eu MQA table, checking access and download URLs on loopback only, and
     validate it against DCAT-AP 3.0.1 and DCAT-AP VL 3.0. Prints each indicator."""
@@ -322,7 +356,7 @@ def mqa(url: str | None, minimum: float | None, base: str | None) -> None:
 
     from kb import mqa as m
 
-    settings = settings_for(base=base)
+    settings = settings_for()
     url = url or f"http://127.0.0.1:{settings.port}/catalog"
     if not m.is_loopback(url):
         raise click.UsageError(f"{url}: only a catalogue on this machine (loopback) is scored")

@@ -23,7 +23,6 @@ store_option = click.option(
     default=None,
     help="Store folder (default: the `store` setting, KB_STORE).",
 )
-base_option = click.option("--base", default=None, help="Base IRI (default: KB_BASE).")
 
 
 def settings_for(**overrides: Any) -> Settings:

@@ -12,7 +12,6 @@ import click
 from kb.cli.options import (
     EXIT_ERROR,
     EXIT_REFUSED,
-    base_option,
     settings_for,
     store_option,
     token_option,
@@ -34,7 +33,7 @@ def token() -> None:
     "--graphs",
     "graphs",
     multiple=True,
-    help="Graph the steward may write (relative to {base}graph/ or an IRI; a trailing * "
+    help="Graph the steward may write (relative to {namespace}graph/ or an IRI; a trailing * "
     "grants a prefix; 'default' is the default graph). Repeat for more.",
 )
 @click.option("--admin", is_flag=True, help="An admin token: may write every graph, roll back.")
@@ -84,7 +83,9 @@ def token_revoke(ident: str, store: Path | None) -> None:
 
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--graph", required=True, help="Target graph (relative to {base}graph/ or an IRI).")
+@click.option(
+    "--graph", required=True, help="Target graph (relative to {namespace}graph/ or an IRI)."
+)
 @click.option("--append", is_flag=True, help="Add to the graph instead of replacing it.")
 @click.option(
     "--format",
@@ -99,7 +100,6 @@ def token_revoke(ident: str, store: Path | None) -> None:
 @click.option("--lang", type=click.Choice(["en", "nl"]), default="en", show_default=True)
 @token_option
 @store_option
-@base_option
 def submit(
     file: Path,
     graph: str,
@@ -111,7 +111,6 @@ def submit(
     lang: str,
     token: str | None,
     store: Path | None,
-    base: str | None,
 ) -> None:
     """Submit FILE to a graph as a steward: validated with the project's shapes, committed
     all-or-nothing with provenance. Exit 0: committed (or accepted in a dry run); 1: refused
@@ -122,7 +121,7 @@ def submit(
     from kb.store import open_store
     from kb.submit import ValidationFailed, Writer
 
-    settings = settings_for(store=store, base=base)
+    settings = settings_for(store=store)
     who = TokenStore(settings.tokens_path).authenticate(token)
     payload = read_payload(
         file.read_bytes(),
@@ -169,17 +168,14 @@ def _print_outcome(outcome: Outcome, as_json: bool, lang: str) -> None:
 @click.argument("version", type=click.IntRange(min=0))
 @token_option
 @store_option
-@base_option
-def rollback(
-    graph: str, version: int, token: str | None, store: Path | None, base: str | None
-) -> None:
+def rollback(graph: str, version: int, token: str | None, store: Path | None) -> None:
     """Roll GRAPH back to VERSION (admin token): recorded as a new commit."""
     from kb.audit import AuditLog
     from kb.auth import TokenStore
     from kb.store import open_store
     from kb.submit import Writer
 
-    settings = settings_for(store=store, base=base)
+    settings = settings_for(store=store)
     who = TokenStore(settings.tokens_path).authenticate(token)
     audit = AuditLog(settings.audit_path)
     entry = {"who": who.name, "token": who.id, "role": who.role, "remote": "cli"}
