@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -126,23 +127,13 @@ def validate(
     (default: the project's) merged in. Raises only on real failures (broken shapes)."""
     shapes_g = _spec_booleans(shapes) if shapes is not None else project_shapes(base)
     ont = ontology if ontology is not None else project_ontology(base)
-    # pySHACL raises (or, for ill-typed values, silently misjudges) when sh:lessThanOrEquals
-    # meets dates it cannot order: descending xsd:gYear pairs, malformed dates, blank nodes.
-    # Such pairs are reported here and the rest is validated without them.
-    incomparable = _incomparable_periods(data) if (_PERIOD_SHAPE, None, None) in shapes_g else []
-    if incomparable:
-        trimmed = Graph()
-        trimmed += data
-        for focus, end in incomparable:
-            trimmed.remove((focus, SCHEMA_END, end))
-        conforms, report_graph = _run(trimmed, shapes_g, ont)
-        conforms = False
-        _add_period_results(report_graph, incomparable)
-    else:
-        conforms, report_graph = _run(data, shapes_g, ont)
+    conforms, report_graph = _run(data, shapes_g, ont)
     results = tuple(
         sorted(
-            (_result(report_graph, node, data) for node in report_graph.objects(None, SH.result)),
+            (
+                _result(report_graph, node, data, shapes_g)
+                for node in report_graph.objects(None, SH.result)
+            ),
             key=lambda r: (r.severity != "Violation", r.focus_node, r.path or "", r.component),
         )
     )
@@ -164,61 +155,6 @@ def _run(data: Graph, shapes: Graph, ont: Graph) -> tuple[bool, Graph]:
         debug=False,
     )
     return bool(conforms), report_graph
-
-
-SCHEMA_START = URIRef("https://schema.org/startDate")
-SCHEMA_END = URIRef("https://schema.org/endDate")
-_PERIOD_SHAPE = URIRef("https://w3id.org/clusterkb/ns/provinciale-clusters/shapes#DateOrderShape")
-
-
-def _incomparable_periods(data: Graph) -> list[tuple[Node, Node]]:
-    """(focus, end) for everything with a start and an end date that are not both valid
-    xsd:date literals."""
-    found = []
-    for focus in set(data.subjects(SCHEMA_START, None)):
-        for end in data.objects(focus, SCHEMA_END):
-            values = [*data.objects(focus, SCHEMA_START), end]
-            if not all(_is_date(v) for v in values):
-                found.append((focus, end))
-    return found
-
-
-def _is_date(value: Node) -> bool:
-    return isinstance(value, Literal) and value.datatype == XSD.date and value.ill_typed is False
-
-
-def _add_period_results(report: Graph, pairs: list[tuple[Node, Node]]) -> None:
-    top = report.value(None, RDF.type, SH.ValidationReport)
-    report.set((top, SH.conforms, Literal(False)))  # type: ignore[arg-type]
-    for focus, end in pairs:
-        result = BNode()
-        report.add((top, SH.result, result))  # type: ignore[arg-type]
-        report.add((result, RDF.type, SH.ValidationResult))
-        report.add((result, SH.focusNode, focus))
-        report.add((result, SH.resultPath, SCHEMA_END))
-        report.add((result, SH.value, end))
-        report.add((result, SH.resultSeverity, SH.Violation))
-        report.add((result, SH.sourceShape, _PERIOD_SHAPE))
-        report.add((result, SH.sourceConstraintComponent, SH.LessThanOrEqualsConstraintComponent))
-        report.add(
-            (
-                result,
-                SH.resultMessage,
-                Literal(
-                    "Begin- en einddatum zijn niet te vergelijken: geef beide als xsd:date.",
-                    lang="nl",
-                ),
-            )
-        )
-        report.add(
-            (
-                result,
-                SH.resultMessage,
-                Literal(
-                    "The start and end date cannot be compared: give both as xsd:date.", lang="en"
-                ),
-            )
-        )
 
 
 @lru_cache(maxsize=4)
@@ -259,14 +195,20 @@ def project_ontology(base: str) -> Graph:
     return bundled.ontology_graph(base)
 
 
-def _result(g: Graph, node: Node, data: Graph) -> Result:
+def _result(g: Graph, node: Node, data: Graph, shapes: Graph) -> Result:
     focus = g.value(node, SH.focusNode)
     path = g.value(node, SH.resultPath)
     value = g.value(node, SH.value)
+    shape = g.value(node, SH.sourceShape)
+    templates = _templates(shapes, shape) if shape is not None else []
     messages: dict[str, str] = {}
     for msg in g.objects(node, SH.resultMessage):
         if isinstance(msg, Literal):
-            messages.setdefault(msg.language or "", str(msg))
+            messages.setdefault(msg.language or _language_of(str(msg), templates), str(msg))
+    if g.value(node, SH.sourceConstraintComponent) == SH.OrConstraintComponent and shape:
+        for lang, options in _alternatives(shapes, shape).items():
+            if lang in messages and options:
+                messages[lang] += f" {_ONE_OF[lang]} " + " | ".join(options)
     severity = g.value(node, SH.resultSeverity)
     return Result(
         severity=_SEVERITY.get(severity, "Violation") if isinstance(severity, URIRef) else "?",
@@ -278,6 +220,44 @@ def _result(g: Graph, node: Node, data: Graph) -> Result:
         source_shape=_show(g.value(node, SH.sourceShape)),
         component=str(g.value(node, SH.sourceConstraintComponent)),
     )
+
+
+#: How a report introduces the alternatives of an sh:or (whose own messages pySHACL drops).
+_ONE_OF = {"nl": "Eén hiervan moet gelden:", "en": "One of these must hold:", "": "One of:"}
+
+
+def _templates(shapes: Graph, shape: Node) -> list[Literal]:
+    """The language-tagged messages of a shape and of its SPARQL constraints."""
+    nodes = [shape, *shapes.objects(shape, SH.sparql)]
+    return [m for n in nodes for m in shapes.objects(n, SH.message) if isinstance(m, Literal)]
+
+
+def _language_of(message: str, templates: list[Literal]) -> str:
+    """The language of a message pySHACL filled in from a template (``{?var}`` substituted),
+    which it returns without the template's language tag."""
+    for t in templates:
+        pattern = re.escape(str(t))
+        pattern = re.sub(r"\\\{\\[?$][A-Za-z_][A-Za-z0-9_]*\\\}", ".*", pattern)
+        if t.language and re.fullmatch(pattern, message, flags=re.S):
+            return t.language
+    return ""
+
+
+def _alternatives(shapes: Graph, shape: Node) -> dict[str, list[str]]:
+    """Per language, the messages of the alternatives of the shape's sh:or (each member's own
+    message, or those of its property shapes)."""
+    found: dict[str, list[str]] = {}
+    for head in shapes.objects(shape, SH["or"]):
+        for member in Collection(shapes, head):
+            parts = [member, *shapes.objects(member, SH.property)]
+            per_lang: dict[str, list[str]] = {}
+            for part in parts:
+                for m in shapes.objects(part, SH.message):
+                    if isinstance(m, Literal):
+                        per_lang.setdefault(m.language or "", []).append(str(m))
+            for lang, texts in per_lang.items():
+                found.setdefault(lang, []).append(" ".join(texts))
+    return found
 
 
 def _show(term: Node | None) -> str:

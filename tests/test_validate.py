@@ -34,6 +34,30 @@ def test_incomparable_dates_are_a_violation_not_a_crash(period: str) -> None:
     assert hits, report.to_text()
 
 
+@pytest.mark.parametrize(
+    ("start", "end", "ordered"),
+    [
+        ('"2017"^^xsd:gYear', '"2016-05-01"^^xsd:date', False),
+        ('"2017-05"^^xsd:gYearMonth', '"2017-04-30"^^xsd:date', False),
+        ('"2017-05-02"^^xsd:date', '"2017-05"^^xsd:gYearMonth', True),  # overlap: not before
+        ('"2017"^^xsd:gYear', '"2017-01-31"^^xsd:date', True),
+        ('"2016-12"^^xsd:gYearMonth', '"2017"^^xsd:gYear', True),
+        ('"2019"^^xsd:gYear', '"2018"^^xsd:gYear', False),
+    ],
+)
+def test_partial_dates_are_ordered(start: str, end: str, ordered: bool) -> None:
+    data = parse_graph(
+        f"{PREFIXES}<http://e/i> a time:Interval ; schema:startDate {start} ; "
+        f"schema:endDate {end} .",
+        syntax="turtle",
+    )
+    report = validate(data)
+    after = [r for r in report.violations if "is after the end date" in r.message("en")]
+    assert bool(after) is not ordered, report.to_text()
+    if after:
+        assert after[0].path == "<https://schema.org/endDate>"
+
+
 def test_descending_dates_are_reported() -> None:
     data = parse_graph(
         f'{PREFIXES}<http://e/i> a time:Interval ; schema:startDate "2021-01-01"^^xsd:date ; '
@@ -41,7 +65,7 @@ def test_descending_dates_are_reported() -> None:
         syntax="turtle",
     )
     report = validate(data)
-    assert any("not after the end date" in r.message("en") for r in report.violations)
+    assert any("is after the end date" in r.message("en") for r in report.violations)
 
 
 EVIL_SHAPES = """@prefix sh: <http://www.w3.org/ns/shacl#> .
@@ -87,3 +111,28 @@ def test_a_submission_whose_validation_is_too_slow_writes_nothing(
         ],
     )
     assert r.stdout.splitlines()[1] == "0"
+
+
+def test_the_alternatives_of_an_or_are_in_the_report() -> None:
+    """pySHACL reports an sh:or with the outer message only; the report adds the messages of
+    the alternatives, in each language."""
+    data = parse_graph(
+        f'{PREFIXES}<http://e/m> a schema:MonetaryAmount ; schema:currency "EUR" .',
+        syntax="turtle",
+    )
+    report = validate(data)
+    hit = next(r for r in report.violations if r.component.endswith("OrConstraintComponent"))
+    assert "One of these must hold: An amount has an exact value (schema:value)." in hit.message()
+    assert "An amount has a lower bound (schema:minValue)." in hit.message("en")
+    assert "Eén hiervan moet gelden: Een bedrag heeft een exacte waarde" in hit.message("nl")
+
+
+def test_a_message_filled_from_a_template_keeps_its_language() -> None:
+    data = parse_graph(
+        f'{PREFIXES}<http://e/i> a time:Interval ; schema:startDate "2019"^^xsd:gYear ; '
+        'schema:endDate "2018"^^xsd:gYear .',
+        syntax="turtle",
+    )
+    hit = next(r for r in validate(data).violations if "2019" in r.message("en"))
+    assert hit.message("en") == "The start date (2019) is after the end date (2018)."
+    assert hit.message("nl") == "De begindatum (2019) valt na de einddatum (2018)."
