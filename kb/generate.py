@@ -216,8 +216,11 @@ class _Writer:
         yield f"{c} <{PC.runBy}> {_iri(province)} ."
         yield f"{c} <{DCT}spatial> {_iri(nuts)} ."
         yield f"{c} <{PC.subSector}> {_iri(rng.choice(ref.subsectors))} ."
-        link = PC.reinforces if rng.random() < 0.7 else PC.complements
-        yield f"{c} <{link}> {_iri(rng.choice(ref.spearheads))} ."
+        if rng.random() < 0.7:  # reinforcing: it overlaps a spearhead cluster
+            yield f"{c} <{PC.reinforces}> {_iri(rng.choice(ref.spearheads))} ."
+        else:  # complementary: a field Flanders has no policy for
+            complementary = _iri(f"{self.base}id/concept/beleidsrelatie/complementair")
+            yield f"{c} <{PC.policyRelation}> {complementary} ."
         yield f"{c} <{DCT}source> {self.source} ."
         yield from self.membership(f"synth-{n}-provincie", _iri(province), c, "overheid")
         members: list[str] = []

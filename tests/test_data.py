@@ -72,7 +72,11 @@ def test_the_ontology_mints_its_core_terms() -> None:
         "runBy",
         "subSector",
         "reinforces",
-        "complements",
+        "policyRelation",
+        "complementaryDomain",
+        "status",
+        "SpearheadRecognition",
+        "EditorialJudgement",
         "partnerRegion",
         "framework",
     ):
@@ -143,3 +147,98 @@ def test_the_five_clusters_of_the_policy_text_are_there() -> None:
     assert len(clusters) == 5
     regions = {str(g.value(c, DCT.spatial)) for c in clusters}
     assert regions == {f"http://data.europa.eu/nuts/code/BE2{i}" for i in range(1, 6)}
+
+
+FOAF_DOC = PC.Source
+DCT = Namespace("http://purl.org/dc/terms/")
+ADMS = Namespace("http://www.w3.org/ns/adms#")
+
+
+def test_every_cited_source_is_a_described_resource() -> None:
+    """Sources are data: each IRI the data cites is described (title or label, publisher,
+    language, quality) in data/reference/sources.ttl, or is the ontology itself."""
+    g = data() + ontology()
+    cited = {o for o in g.objects(None, DCT.source) if isinstance(o, URIRef)}
+    undescribed = sorted(
+        str(s)
+        for s in cited
+        if (s, RDF.type, FOAF_DOC) not in g and (s, RDF.type, OWL.Ontology) not in g
+    )
+    assert not undescribed, undescribed
+    for s in cited & set(g.subjects(RDF.type, FOAF_DOC)):
+        assert g.value(s, PC.sourceQuality) is not None, s
+        assert g.value(s, DCT.title) or g.value(s, RDFS.label), s
+
+
+def test_the_policy_text_and_the_2017_inventory_are_sources() -> None:
+    g = data()
+    text = URIRef(KB_NS + "id/bron/vvp-provinciaal-clusterbeleid")
+    inventory = URIRef(KB_NS + "id/bron/vvp-clusterinventaris-2017")
+    assert (text, RDF.type, FOAF_DOC) in g and (inventory, RDF.type, FOAF_DOC) in g
+    assert (text, DCT.references, inventory) in g
+    clusters = set(g.subjects(RDF.type, PC.ProvincialCluster))
+    assert clusters and all((c, DCT.source, text) in g for c in clusters)
+
+
+def test_no_fact_rests_on_the_replaced_weak_source() -> None:
+    g = data()
+    assert not any("nestor.minsk.by" in str(o) for o in g.objects(None, DCT.source))
+    weak = set(g.subjects(PC.sourceQuality, URIRef(KB_NS + "id/concept/bronkwaliteit/zwak")))
+    assert weak, "the weak sources still cited are marked as such"
+
+
+def test_every_authority_identifier_cites_where_it_was_read() -> None:
+    g = data()
+    agencies = ("Kruispuntbank", "ROR", "Wikidata")
+    ids = [
+        i
+        for i in g.subjects(RDF.type, ADMS.Identifier)
+        if any(a in str(g.value(i, ADMS.schemaAgency)) for a in agencies)
+    ]
+    assert len(ids) >= 11
+    assert all(g.value(i, DCT.source) is not None for i in ids)
+    for s, o in g.subject_objects(OWL.sameAs):
+        if str(o).startswith("https://org.belgif.be/id/CbeRegisteredEntity/"):
+            digits = str(o).rsplit("/", 1)[-1]
+            notations = {
+                str(g.value(i, SKOS.notation)).replace(".", "")
+                for i in g.objects(s, ADMS.identifier)
+            }
+            assert digits in notations, (s, o)
+
+
+def test_every_cluster_states_its_policy_relation_status_and_five_work_streams() -> None:
+    g = data()
+    stream = Namespace(KB_NS + "id/concept/werkstroom/")
+    five = {
+        stream[s]
+        for s in (
+            "netwerking",
+            "structurele-investeringen",
+            "projectwerking",
+            "internationalisering-en-branding",
+            "arbeidsmarkt",
+        )
+    }
+    assert not list(g.subject_objects(PC.complements)), "pc:complements is deprecated"
+    for c in g.subjects(RDF.type, PC.ProvincialCluster):
+        assert g.value(c, PC.policyRelation) is not None, c
+        assert g.value(c, PC.status) is not None, c
+        documented = {
+            w for p in g.subjects(PC.withinCluster, c) for w in g.objects(p, PC.workStream)
+        }
+        if any(True for _ in g.subjects(PC.concernsCluster, c)):
+            documented.add(stream["internationalisering-en-branding"])
+        stated = set(g.objects(c, PC.undocumentedWorkStream))
+        assert documented | stated == five, (c, five - documented - stated)
+        assert not documented & stated, (c, documented & stated)
+
+
+def test_every_spearhead_recognition_has_a_start() -> None:
+    g = data()
+    recognitions = list(g.subjects(RDF.type, PC.SpearheadRecognition))
+    assert len(recognitions) == 7
+    spearheads = set(g.subjects(RDF.type, PC.SpearheadCluster))
+    assert {g.value(r, PC.recognises) for r in recognitions} == spearheads
+    assert all(g.value(r, URIRef("https://schema.org/startDate")) for r in recognitions)
+

@@ -84,11 +84,19 @@ TEMPLATES: dict[str, Template] = {
                     "refs:organisatie",
                 ),
                 _c(
-                    "complements",
-                    "Spearhead cluster(s) it complements (organisation ids).",
+                    "policy_relation",
+                    "Relation to Flemish cluster policy: versterkend (overlaps the spearhead "
+                    "cluster in reinforces) or complementair (a field Flanders has no policy for).",
                     False,
-                    PC + "complements",
-                    "refs:organisatie",
+                    PC + "policyRelation",
+                    "concept:beleidsrelatie",
+                ),
+                _c(
+                    "complementary_domain",
+                    "For a complementary cluster: the field (concept ids, e.g. deelsector/x).",
+                    False,
+                    PC + "complementaryDomain",
+                    "refs:concept",
                 ),
                 _c(
                     "founding_date",
