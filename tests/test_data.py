@@ -242,3 +242,17 @@ def test_every_spearhead_recognition_has_a_start() -> None:
     assert {g.value(r, PC.recognises) for r in recognitions} == spearheads
     assert all(g.value(r, URIRef("https://schema.org/startDate")) for r in recognitions)
 
+
+def test_the_coverage_table_in_data_readme_is_current() -> None:
+    """data/README.md's table is what `kb coverage` makes from the bundled data now."""
+    from pathlib import Path
+
+    from kb import coverage
+
+    readme = (Path(__file__).resolve().parent.parent / "data" / "README.md").read_text()
+    made = coverage.table()
+    assert made in readme, "run: kb coverage --write data/README.md"
+    assert coverage.rewrite(readme, made) == readme
+    rows = coverage.rows()
+    assert len(rows) == 5 and all(len(r.documented) + len(r.undocumented) == 5 for r in rows)
+    assert any("middenveld" in r.roles for r in rows)

@@ -42,6 +42,7 @@ for command in (
     data.export,
     data.serve,
     data.migrate,
+    data.coverage,
     data.publish,
     data.mqa,
     steward.token,

@@ -275,6 +275,31 @@ def serve(host: str | None, port: int | None, store: Path | None) -> None:
 
 @click.command()
 @click.option(
+    "--write",
+    "target",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Replace the coverage table in this Markdown file (data/README.md) instead of printing.",
+)
+def coverage(target: Path | None) -> None:
+    """Print how much of the policy each bundled cluster expresses: helix roles, the five work
+    streams (documented, stated as not documented, or missing), partnerships, dated facts and
+    actors with an authority identifier."""
+    from kb import coverage as cov
+
+    made = cov.table()
+    if target is None:
+        click.echo(made)
+        return
+    try:
+        target.write_text(cov.rewrite(target.read_text(encoding="utf-8"), made), encoding="utf-8")
+    except (OSError, ValueError) as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"wrote the coverage table to {target}", err=True)
+
+
+@click.command()
+@click.option(
     "--from",
     "old",
     default=None,
