@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from kb.config import PROJECT_ROOT
+from tests.support.counts import CLUSTERS
 
 KB = PROJECT_ROOT / "kb"
 SERVER = PROJECT_ROOT / "server"
@@ -105,7 +106,7 @@ def test_the_package_docstring_example_runs_and_every_export_resolves(tmp_path: 
     code = code.replace("load_settings()", f"load_settings({{'store': {str(tmp_path)!r}}})")
     scope: dict[str, object] = {}
     exec(code, scope)  # the newcomer's first five lines, on a fresh store
-    assert len(scope["rows"]) == 5  # type: ignore[arg-type]  # the five bundled clusters
+    assert len(scope["rows"]) == CLUSTERS  # type: ignore[arg-type]  # the bundled clusters
 
 
 #: A module past this has more than one job (kb/store/http.py, the one client class, is the

@@ -7,15 +7,16 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.support.counts import CLUSTERS
 from tests.support.kbserve import KbServe as LiveServer
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
-def test_index_lists_the_five_clusters(client: FlaskClient) -> None:
+def test_index_lists_every_cluster(client: FlaskClient) -> None:
     page = client.get("/", headers={"Accept": "text/html"})
     assert page.status_code == 200
-    assert page.data.count(b'href="/id/cluster/') == 5
+    assert page.data.count(b'href="/id/cluster/') == CLUSTERS
 
 
 def test_health(client: FlaskClient) -> None:

@@ -14,6 +14,7 @@ from rdflib.namespace import RDF, SKOS
 from SPARQLWrapper import CSV, JSON, JSONLD, POST, TURTLE, XML, SPARQLWrapper
 
 from kb.namespaces import KB_NS
+from tests.support.counts import CLUSTERS as N_CLUSTERS
 from tests.support.kbserve import KbServe as LiveServer
 
 PC = "https://w3id.org/clusterkb/ns/provinciale-clusters#"
@@ -35,19 +36,19 @@ def wrapper(live_server: LiveServer, query: str, fmt: str, method: str = "GET") 
 def test_select_json(live_server: LiveServer, method: str) -> None:
     result = wrapper(live_server, CLUSTERS, JSON, method).queryAndConvert()
     assert isinstance(result, dict)
-    assert len(result["results"]["bindings"]) == 5
+    assert len(result["results"]["bindings"]) == N_CLUSTERS
 
 
 def test_select_xml(live_server: LiveServer) -> None:
     doc = wrapper(live_server, CLUSTERS, XML).queryAndConvert()
     results = doc.getElementsByTagName("result")  # type: ignore[union-attr]
-    assert len(results) == 5
+    assert len(results) == N_CLUSTERS
 
 
 def test_select_csv(live_server: LiveServer) -> None:
     text = wrapper(live_server, CLUSTERS, CSV).queryAndConvert()
     lines = text.decode().strip().splitlines()  # type: ignore[union-attr]
-    assert lines[0] == "c,l" and len(lines) == 6
+    assert lines[0] == "c,l" and len(lines) == N_CLUSTERS + 1
 
 
 def test_ask(live_server: LiveServer) -> None:
@@ -61,11 +62,11 @@ def test_construct_turtle_and_jsonld(live_server: LiveServer) -> None:
     )
     turtle = wrapper(live_server, construct, TURTLE).queryAndConvert()
     g = Graph().parse(data=turtle, format="turtle")
-    assert len(g) == 5
+    assert len(g) == N_CLUSTERS
     response = wrapper(live_server, construct, JSONLD).query().response
     assert response.headers["Content-Type"].startswith("application/ld+json")
     triples = list(ox.parse(response.read(), format=ox.RdfFormat.JSON_LD))
-    assert len(triples) == 5
+    assert len(triples) == N_CLUSTERS
     assert {t.object.value for t in triples} == {PC + "ProvincialCluster"}
 
 
@@ -108,7 +109,7 @@ def test_raw_get_with_accept(live_server: LiveServer) -> None:
         "Accept: text/csv\r\nConnection: close\r\n\r\n".encode(),
     )
     assert status == 200 and headers["content-type"].startswith("text/csv")
-    assert len(body.decode().strip().splitlines()) == 6
+    assert len(body.decode().strip().splitlines()) == N_CLUSTERS + 1
 
 
 def test_raw_post_direct(live_server: LiveServer) -> None:

@@ -23,6 +23,7 @@ from kb.service import Service
 from kb.store import SparqlHttpStore, remote_store
 from tests.conftest import BACKEND, BASE
 from tests.support.apps import CONSTRUCT, SELECT, app_with
+from tests.support.counts import CLUSTERS
 from tests.support.views import first_view
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -251,7 +252,7 @@ def _rows(client: FlaskClient, fmt: str) -> list[tuple[str, str]]:
 
 def test_select_formats_carry_the_same_rows(client: FlaskClient) -> None:
     expected = _rows(client, "json")
-    assert len(expected) == 10  # five clusters, two labels each
+    assert len(expected) == 2 * CLUSTERS  # every cluster, two labels each
     for fmt in ("xml", "csv", "tsv"):
         assert _rows(client, fmt) == expected
 
