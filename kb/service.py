@@ -190,9 +190,9 @@ def _check_base(path: Path, base: str) -> None:
     if loaded_with and loaded_with != base:
         raise StoreError(
             f"the store {path} holds identifiers under {loaded_with}, the old base that "
-            f"followed host and port; identifiers are now under the fixed namespace {base}. "
-            f"Convert the store once (nothing else changes; a copy of the old folder is "
-            f"kept): kb migrate --store {path}"
+            f"followed host and port; identifiers are now under the persistent namespace {base}. "
+            f"Convert the store once, in one transaction (nothing else changes): "
+            f"kb migrate --store {path}"
         )
 
 
