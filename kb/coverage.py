@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rdflib import Graph, URIRef
+from rdflib import OWL, Graph, URIRef
 from rdflib.query import ResultRow
 
 from kb import bundled
-from kb.namespaces import KB_NS, sparql_prologue
+from kb.namespaces import ADMS, DCTERMS, KB_NS, ORG, PC, PREFIXES, SCHEMA, SKOS, sparql_prologue
 
 START, END = "<!-- coverage-table -->", "<!-- /coverage-table -->"
 
@@ -26,7 +26,7 @@ _STREAMS = (
     ("internationalisering-en-branding", "I"),
     ("arbeidsmarkt", "A"),
 )
-_PREFIXES = sparql_prologue(("pc", "org", "schema", "owl", "adms", "skos", "prov"))
+_PREFIXES = sparql_prologue(("pc", "org", "schema", "prov"))
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def rows(g: Graph | None = None) -> list[Row]:
         me = f"<{c}>"
         labels = [
             str(o)
-            for o in g.objects(URIRef(c), _skos("prefLabel"))
+            for o in g.objects(URIRef(c), SKOS.prefLabel)
             if getattr(o, "language", None) == "en"
         ]
         roles = set(
@@ -83,7 +83,7 @@ def rows(g: Graph | None = None) -> list[Row]:
         )
         partnerships = _one(g, f"SELECT DISTINCT ?p WHERE {{ ?p pc:concernsCluster {me} }}")
         if partnerships:
-            streams.add(KB_NS + "id/concept/werkstroom/internationalisering-en-branding")
+            streams.add(_w("internationalisering-en-branding"))
         stated = set(_one(g, f"SELECT ?w WHERE {{ {me} pc:undocumentedWorkStream ?w }}"))
         facts = _one(
             g,
@@ -93,16 +93,7 @@ def rows(g: Graph | None = None) -> list[Row]:
                 UNION {{ ?x schema:fundedItem ?p . ?p pc:withinCluster {me} }}
                 UNION {{ ?x schema:fundedItem ?p . ?p pc:concernsCluster {me} }} }}""",
         )
-        dated = [
-            x
-            for x in facts
-            if g.query(
-                _PREFIXES
-                + f"""ASK {{ {{ <{x}> schema:startDate|schema:endDate|pc:status|
-                    <http://purl.org/dc/terms/date> ?d }}
-                    UNION {{ <{x}> org:memberDuring/schema:startDate ?d }} }}"""
-            ).askAnswer
-        ]
+        dated = [x for x in facts if _dated(g, URIRef(x))]
         actors = set(
             _one(
                 g,
@@ -114,11 +105,8 @@ def rows(g: Graph | None = None) -> list[Row]:
         identified = [
             a
             for a in actors
-            if a.startswith("https://ror.org/")
-            or g.query(
-                _PREFIXES
-                + f"ASK {{ {{ <{a}> owl:sameAs ?s }} UNION {{ <{a}> adms:identifier ?i }} }}"
-            ).askAnswer
+            if a.startswith(PREFIXES["ror"])
+            or any((URIRef(a), p, None) in g for p in (OWL.sameAs, ADMS.identifier))
         ]
         out.append(
             Row(
@@ -141,8 +129,16 @@ def _w(slug: str) -> str:
     return KB_NS + "id/concept/werkstroom/" + slug
 
 
-def _skos(local: str) -> URIRef:
-    return URIRef("http://www.w3.org/2004/02/skos/core#" + local)
+#: What makes a fact dated: a start, an end, a date or a status (or a period's start).
+_WHEN = (SCHEMA.startDate, SCHEMA.endDate, DCTERMS.date, PC.status)
+
+
+def _dated(g: Graph, x: URIRef) -> bool:
+    if any(g.value(x, p) is not None for p in _WHEN):
+        return True
+    return any(
+        g.value(period, SCHEMA.startDate) is not None for period in g.objects(x, ORG.memberDuring)
+    )
 
 
 def table(found: list[Row] | None = None) -> str:

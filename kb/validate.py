@@ -200,11 +200,12 @@ def _result(g: Graph, node: Node, data: Graph, shapes: Graph) -> Result:
     path = g.value(node, SH.resultPath)
     value = g.value(node, SH.value)
     shape = g.value(node, SH.sourceShape)
-    templates = _templates(shapes, shape) if shape is not None else []
     messages: dict[str, str] = {}
     for msg in g.objects(node, SH.resultMessage):
         if isinstance(msg, Literal):
-            messages.setdefault(msg.language or _language_of(str(msg), templates), str(msg))
+            # only a message filled from a template comes back untagged: look the tag up then
+            lang = msg.language or _language_of(str(msg), _templates(shapes, shape))
+            messages.setdefault(lang, str(msg))
     if g.value(node, SH.sourceConstraintComponent) == SH.OrConstraintComponent and shape:
         for lang, options in _alternatives(shapes, shape).items():
             if lang in messages and options:
@@ -226,8 +227,10 @@ def _result(g: Graph, node: Node, data: Graph, shapes: Graph) -> Result:
 _ONE_OF = {"nl": "Eén hiervan moet gelden:", "en": "One of these must hold:", "": "One of:"}
 
 
-def _templates(shapes: Graph, shape: Node) -> list[Literal]:
+def _templates(shapes: Graph, shape: Node | None) -> list[Literal]:
     """The language-tagged messages of a shape and of its SPARQL constraints."""
+    if shape is None:
+        return []
     nodes = [shape, *shapes.objects(shape, SH.sparql)]
     return [m for n in nodes for m in shapes.objects(n, SH.message) if isinstance(m, Literal)]
 

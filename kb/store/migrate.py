@@ -29,7 +29,7 @@ class Migration:
 
 
 def _moved(var: str, old: str, new: str) -> str:
-    o, n = string_literal(old), string_literal(new)
+    o, n = _literal(old), _literal(new)
     return (
         f"IF(isIRI({var}) && STRSTARTS(STR({var}), {o}), "
         f"IRI(CONCAT({n}, STRAFTER(STR({var}), {o}))), {var})"
@@ -38,21 +38,22 @@ def _moved(var: str, old: str, new: str) -> str:
 
 def _touched(old: str) -> str:
     """Every quad of a graph under ``old`` moves (its graph name does, at least)."""
-    return f"FILTER(STRSTARTS(STR(?g), {string_literal(old)}))"
+    return f"FILTER(STRSTARTS(STR(?g), {_literal(old)}))"
 
 
-def string_literal(text: str) -> str:
+def _literal(text: str) -> str:
+    """A SPARQL string literal (kb.store keeps below kb.history, whose sparql_string is this)."""
     return Literal(text).n3()
 
 
 def rewrite_request(old: str, new: str) -> str:
     """The SPARQL Update that moves every IRI under ``old`` to ``new`` (graphs under ``old``
     only: a remote server's own system graphs are never touched)."""
-    pattern = string_literal(re.escape("<" + old))
-    replacement = string_literal("<" + new.replace("$", "\\$"))
+    pattern = _literal(re.escape("<" + old))
+    replacement = _literal("<" + new.replace("$", "\\$"))
     text = f"REPLACE(STR(?o), {pattern}, {replacement})"
     literal = (
-        f"IF(isLiteral(?o) && CONTAINS(STR(?o), {string_literal('<' + old)}), "
+        f"IF(isLiteral(?o) && CONTAINS(STR(?o), {_literal('<' + old)}), "
         f'IF(LANG(?o) != "", STRLANG({text}, LANG(?o)), STRDT({text}, DATATYPE(?o))), '
         f"{_moved('?o', old, new)})"
     )
