@@ -111,6 +111,20 @@ class ValidationFailed(KBError):
         return {**super().to_dict(), **self.outcome.to_dict()}
 
 
+class InvalidRequest(KBError):
+    """A request the protocol does not allow (a reconciliation batch that fails its JSON
+    Schema, an unknown type, too many queries); ``where`` names the part of the input."""
+
+    code = "bad_request"
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        self.where = where
+        super().__init__(f"{where}: {message}" if where else message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "where": self.where}
+
+
 class PreconditionFailed(KBError):
     """If-Match / If-None-Match does not hold."""
 

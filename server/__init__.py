@@ -43,6 +43,10 @@ def create_app(
 
     submissions.init_app(app)  # /submissions, /graphs (Graph Store Protocol), /update
 
+    from server import reconcile
+
+    reconcile.init_app(app)  # /reconcile (Reconciliation Service API 0.2)
+
     @app.before_request
     def _started() -> None:
         g.kb_started = time.monotonic()

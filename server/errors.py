@@ -19,6 +19,7 @@ STATUS: dict[type[e.KBError], int] = {
     e.UnsupportedFormat: 415,
     e.NotFound: 404,
     e.QueryRejected: 400,
+    e.InvalidRequest: 400,
     e.QueryTimeout: 503,
     e.ValidationTimeout: 503,
     e.StoreUnavailable: 503,

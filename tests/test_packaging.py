@@ -190,6 +190,10 @@ def test_installed_kb_serve_serves_the_bundled_knowledge_base(
             r = requests.get(base + path, headers={"Accept": accept}, timeout=30)
             assert r.status_code == 200, (path, r.status_code, r.text[:300])
             assert text.lower() in r.text.lower(), (path, r.text[:300])
+        # the reconciliation service reads its JSON Schemas from the package data
+        batch = '{"q": {"query": "KU Leuven"}}'
+        found = requests.post(base + "reconcile", data={"queries": batch}, timeout=30)
+        assert found.status_code == 200 and "ror.org/05f950310" in found.text, found.text[:300]
         examples = requests.get(base + "sparql", headers={"Accept": "text/html"}, timeout=30).text
         assert "helix" in examples.lower()  # the example queries (server/queries) are listed
     finally:
