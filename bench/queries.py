@@ -17,7 +17,7 @@ property paths, ORDER BY + LIMIT, DISTINCT, CONSTRUCT, ASK) against, one after t
   graph as ``default-graph-uri`` (the dataset ClusterKB itself sends for a remote store);
 * ``kb-virtuoso`` — ``kb serve`` with the result cache off (``KB_CACHE_BYTES=0``) over that
   same Virtuoso as a remote store (``KB_STORE_QUERY_URL`` / ``_UPDATE_URL`` / ``_GSP_URL``,
-  ``dba`` with digest auth, ``KB_BASE`` so that ``{base}graph/`` is the public dataset, as in
+  ``dba`` with digest auth, the graphs under ``{namespace}graph/`` the public dataset, as in
   ``tests/test_front_ends.py``; the default ``store_freshness``, so its queries take the
   graphs in scope from the background view of ``kb.store.scope``). Before timing, every
   query's result size (solutions, triples, the ASK answer) is compared between ``virtuoso``
@@ -65,12 +65,13 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kb import processes
+from kb.namespaces import KB_NS
 from kb.store.oxigraph import UNION_PARAM, attach
 from tests.support import virtuoso as vt
 from tests.support.kbserve import free_port
 
 BIN = Path(sys.executable).parent
-BASE = "http://localhost:8080/"
+BASE = KB_NS  # the IRIs `kb generate` writes
 PREFIXES = """PREFIX pc: <https://w3id.org/clusterkb/ns/provinciale-clusters#>
 PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX schema: <https://schema.org/>
@@ -297,7 +298,6 @@ def kb_serve_remote(work: Path, v: vt.Virtuoso) -> Iterator[Target]:
     env = {k: value for k, value in os.environ.items() if not k.startswith("KB_")}
     env.update(
         {
-            "KB_BASE": BASE,  # the public dataset: the graphs under {base}graph/
             "KB_STORE_QUERY_URL": v.sparql_url,
             "KB_STORE_UPDATE_URL": f"http://127.0.0.1:{v.http_port}/sparql-auth",
             "KB_STORE_GSP_URL": f"http://127.0.0.1:{v.http_port}/sparql-graph-crud-auth",
@@ -370,8 +370,6 @@ def main() -> None:
                 "generate",
                 "--triples",
                 str(args.triples),
-                "--base",
-                BASE,
                 str(data),
             ],
             check=True,

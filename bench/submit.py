@@ -25,8 +25,12 @@ from pathlib import Path
 
 from rdflib import BNode, Graph
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from kb.namespaces import KB_NS
+
 BIN = Path(sys.executable).parent
-BASE = "http://localhost:8080/"
+BASE = KB_NS  # the namespace the server validates against
 
 
 def submission(part: int, target: int = 1000) -> bytes:
@@ -90,7 +94,7 @@ def run_size(size: int, files: int, work: Path) -> list[dict[str, float]]:
     store = work / f"store-{size}"
     data = work / f"kb-{size}.nt"
     subprocess.run(
-        [str(BIN / "kb"), "generate", "--triples", str(size), "--base", BASE, str(data)],
+        [str(BIN / "kb"), "generate", "--triples", str(size), str(data)],
         check=True,
         stderr=subprocess.DEVNULL,
     )
@@ -100,8 +104,6 @@ def run_size(size: int, files: int, work: Path) -> list[dict[str, float]]:
             "load",
             "--store",
             str(store),
-            "--base",
-            BASE,
             "--graph",
             f"{BASE}graph/synthetic",
             str(data),
@@ -109,7 +111,7 @@ def run_size(size: int, files: int, work: Path) -> list[dict[str, float]]:
         check=True,
         stderr=subprocess.DEVNULL,
     )
-    settings = load_settings({"store": str(store), "base": BASE}, environ={})
+    settings = load_settings({"store": str(store), "namespace": BASE}, environ={})
     server = ManagedOxigraph(store, timeout_s=60)
     server.start(watch=False)
     client = server.client()
