@@ -71,6 +71,16 @@ NUTS_COUNTRIES = {
 _COUNTRY_NAMES = {code: (nl, en) for code, nl, en in NUTS_COUNTRIES.values()}
 
 
+#: How the catalogue names the authorities of the linksets (``data/links/``).
+LINKSET_NAMES = {
+    "wikidata": "Wikidata",
+    "kbo": "KBO/BCE",
+    "ror": "ROR",
+    "nuts": "NUTS",
+    "nace": "NACE",
+}
+
+
 def spatial_coverage(nuts_regions: Iterable[str]) -> list[URIRef]:
     """The dct:spatial values of a dataset whose data name ``nuts_regions`` (NUTS IRIs): the
     countries they lie in, as IRIs of the EU Countries table, Belgium always.
@@ -294,6 +304,29 @@ def _dataset(
         title_en = f"ClusterKB – {stats.title.get('en') or short}"
         desc_nl = f"De graaf <{graph}> van ClusterKB ({stats.triples} tripels)."
         desc_en = f"The graph <{graph}> of ClusterKB ({stats.triples} triples)."
+        if short.startswith("links/") and stats.linksets:
+            names = ", ".join(LINKSET_NAMES.get(t, t) for t in stats.linksets)
+            title_nl = f"ClusterKB – linkset naar {names}"
+            title_en = f"ClusterKB – linkset to {names}"
+            desc_nl = (
+                f"De links (owl:sameAs) van ClusterKB naar {names}, elk nagegaan in een openbare "
+                f"bron ({stats.triples} links, graaf <{graph}>)."
+            )
+            desc_en = (
+                f"ClusterKB's links (owl:sameAs) to {names}, each checked against a public "
+                f"source ({stats.triples} links, graph <{graph}>)."
+            )
+        elif short == "links/unknown":
+            title_nl = "ClusterKB – identificatoren die ClusterKB niet kent"
+            title_en = "ClusterKB – identifiers ClusterKB does not know"
+            desc_nl = (
+                "Per ding en per autoriteit waarvoor geen geverifieerde identificator bekend is, "
+                f"de uitdrukkelijke vermelding daarvan (pc:identifierUnknown; graaf <{graph}>)."
+            )
+            desc_en = (
+                "For each thing and authority with no verified identifier known, the explicit "
+                f"statement of it (pc:identifierUnknown; graph <{graph}>)."
+            )
         g.add((ds, DCTERMS.isPartOf, _u(base, "id/dataset/" + WHOLE)))
     _text(g, ds, DCTERMS.title, title_nl, title_en)
     _text(g, ds, DCTERMS.description, desc_nl, desc_en)

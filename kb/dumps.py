@@ -42,6 +42,8 @@ DATE_PROPERTIES = (
     "http://www.w3.org/ns/dcat#startDate",
     "http://www.w3.org/ns/dcat#endDate",
 )
+#: Graphs under ``{namespace}graph/links/`` (the files of ``data/links/``) are linksets.
+LINKSET_GRAPHS = "graph/links/"
 #: Link targets counted as VoID linksets: name -> (IRI namespace, dataset IRI, homepage).
 LINK_TARGETS: dict[str, tuple[str, str, str]] = {
     "nuts": (
@@ -60,6 +62,11 @@ LINK_TARGETS: dict[str, tuple[str, str, str]] = {
         "https://www.wikidata.org/",
     ),
     "ror": ("https://ror.org/", "https://ror.org/", "https://ror.org/"),
+    "kbo": (
+        "https://org.belgif.be/id/CbeRegisteredEntity/",
+        "https://org.belgif.be/",
+        "https://org.belgif.be/",
+    ),
 }
 
 

@@ -8,7 +8,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, VOID
 
 from kb.catalogue import Site, dataset_name, datetime_literal
-from kb.dumps import LINK_TARGETS, WHOLE, Dumps, Stats
+from kb.dumps import LINK_TARGETS, LINKSET_GRAPHS, WHOLE, Dumps, Stats
 from kb.namespaces import ONTOLOGY_IRI, SD
 
 
@@ -48,6 +48,8 @@ def void_graph(base: str, dumps: Dumps, site: Site | None = None) -> Graph:
         g.add((sub, VOID.triples, Literal(stats.triples)))
         for f in dumps.for_graph(graph):
             g.add((sub, VOID.dataDump, URIRef(site.download(f.path))))
+        if graph.startswith(base + LINKSET_GRAPHS):
+            _linkset_graph(g, ds, sub, stats)
     for target, predicates in dumps.stats[""].linksets.items():
         ns, dataset, homepage = LINK_TARGETS[target]
         other = URIRef(dataset)
@@ -63,6 +65,21 @@ def void_graph(base: str, dumps: Dumps, site: Site | None = None) -> Graph:
             g.add((ls, VOID.linkPredicate, URIRef(predicate)))
             g.add((ls, VOID.triples, Literal(count)))
     return g
+
+
+def _linkset_graph(g: Graph, ds: URIRef, sub: URIRef, stats: Stats) -> None:
+    """A graph of ``data/links/`` is a linkset: our dataset to the authority its links point
+    to, by its link predicate (``owl:sameAs``); its triples are its links."""
+    for target, predicates in stats.linksets.items():
+        ns, dataset, homepage = LINK_TARGETS[target]
+        g.add((sub, RDF.type, VOID.Linkset))
+        g.add((sub, VOID.subjectsTarget, ds))
+        g.add((sub, VOID.objectsTarget, URIRef(dataset)))
+        g.add((URIRef(dataset), RDF.type, VOID.Dataset))
+        g.add((URIRef(dataset), VOID.uriSpace, Literal(ns)))
+        g.add((URIRef(dataset), FOAF.homepage, URIRef(homepage)))
+        for predicate in predicates:
+            g.add((sub, VOID.linkPredicate, URIRef(predicate)))
 
 
 def _void_stats(g: Graph, ds: URIRef, stats: Stats) -> None:

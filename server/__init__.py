@@ -31,7 +31,7 @@ def create_app(
     from server import errors, sparql, ui
 
     errors.init_app(app)
-    app.register_blueprint(ui.bp)
+    ui.init_app(app)  # the home page (with its link report) and /health
     sparql.init_app(app)  # the /sparql blueprint and its result cache
 
     from server import catalog, pages

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 
+from kb.linking.authorities import AUTHORITIES, Reports
 from kb.namespaces import sparql_prologue
 from server import kb_service
-from server.pages import local_link
+from server.pages import local_link, page_lang
 
 bp = Blueprint("ui", __name__)
+
+
+def init_app(app: Flask) -> None:
+    """The blueprint and the link report the home page shows (made once per data version)."""
+    app.extensions["kb_link_reports"] = Reports(app.extensions["kb"].store)
+    app.register_blueprint(bp)
+
 
 CLUSTERS = (
     sparql_prologue(("pc", "skos"))
@@ -27,8 +35,17 @@ def index() -> str:
     clusters = store.select(CLUSTERS)
     graphs = store.graphs()
     base = kb_service().settings.base_iri
+    lang = page_lang(request)
+    reports: Reports = current_app.extensions["kb_link_reports"]
     return render_template(
-        "index.html", clusters=clusters, graphs=graphs, base=base, link=local_link(base)
+        "index.html",
+        clusters=clusters,
+        graphs=graphs,
+        base=base,
+        link=local_link(base),
+        lang=lang,
+        links=reports.current(lang).rows(lang),
+        authorities=AUTHORITIES,
     )
 
 

@@ -27,7 +27,7 @@ from kb.cli import main
 from kb.dumps import ensure_dumps, graph_name
 from kb.formats import syntax_by_name
 from kb.load import parse, parse_graph
-from kb.namespaces import KB_NS
+from kb.namespaces import KB_NS, SD
 from kb.publish import publish
 from kb.service import Service
 from kb.store.version import MemoryClock
@@ -201,7 +201,8 @@ def test_void_statistics_and_linksets_match_the_store(
     assert int(g.value(ds, VOID.classes)) == int(classes[0]["n"]["value"])  # type: ignore[arg-type]
     for name in ("entities", "properties", "distinctSubjects", "distinctObjects"):
         assert int(g.value(ds, VOID[name])) > 0  # type: ignore[arg-type]
-    linksets = list(g.subjects(RDF.type, VOID.Linkset))
+    # the whole knowledge base's linksets (the graphs of data/links/ are linksets of their own)
+    linksets = [ls for ls in g.subjects(RDF.type, VOID.Linkset) if (ls, SD.name, None) not in g]
     targets = {}
     for ls in linksets:
         target = str(g.value(ls, VOID.objectsTarget))
@@ -211,11 +212,13 @@ def test_void_statistics_and_linksets_match_the_store(
         "http://data.europa.eu/ux2/nace2",
         "http://www.wikidata.org/",
         "https://ror.org/",
+        "https://org.belgif.be/",
     }
     for target, ns in (
         ("http://data.europa.eu/nuts", "http://data.europa.eu/nuts/code/"),
         ("http://www.wikidata.org/", "http://www.wikidata.org/entity/"),
         ("https://ror.org/", "https://ror.org/"),
+        ("https://org.belgif.be/", "https://org.belgif.be/id/CbeRegisteredEntity/"),
     ):
         expected = _count(
             service,
@@ -322,7 +325,7 @@ def test_hydra_pages_cover_every_dataset_once(client: FlaskClient) -> None:
         dumps = published().dumps
     seen: list[URIRef] = []
     pages = cat.page_count(len(dumps.stats), 10)
-    assert pages == 3
+    assert pages >= 3 and (pages - 1) * 10 < len(dumps.stats) <= pages * 10
     for number in range(1, pages + 1):
         g = cat.catalogue_graph(
             BASE, dumps, page=number, page_size=10, page_url=BASE + "catalog.ttl"

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from kb.cli import data, steward
+from kb.cli import data, partners, steward
 from kb.cli.options import EXIT_ERROR
 from kb.errors import KBError
 
@@ -48,5 +48,6 @@ for command in (
     steward.token,
     steward.submit,
     steward.rollback,
+    partners.links,
 ):
     main.add_command(command)

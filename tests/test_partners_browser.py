@@ -1,6 +1,7 @@
-"""The reconciliation service's browser-facing pages in headless Chromium against a real
-``kb serve``: the help page shows the URL to paste into OpenRefine and fits the window, the
-preview card fits the 420 x 180 frame OpenRefine opens it in, and suggest answers a script."""
+"""Partner-facing pages in headless Chromium against a real ``kb serve``: the reconciliation
+help page shows the URL to paste into OpenRefine and fits the window, the preview card fits the
+420 x 180 frame OpenRefine opens it in, suggest answers a script, and the home page's link
+report renders with its lists of the unlinked."""
 
 from __future__ import annotations
 
@@ -47,3 +48,20 @@ def test_the_preview_card_fits_its_frame(live_server: LiveServer, page: Page) ->
     assert "(West-Vlaanderen)" in page.js("document.querySelector('h1').innerText")
     assert page.js("document.documentElement.scrollWidth") <= 420
     assert "provinciale cluster" in page.js("document.body.innerText")
+
+
+def test_the_home_pages_link_report_renders(live_server: LiveServer, page: Page) -> None:  # noqa: F811
+    _open(page, live_server.url + "?lang=en")
+    assert page.js("document.getElementById('links').innerText") == "Links to authorities"
+    rows = page.js("document.querySelectorAll('table.links tbody tr').length")
+    assert rows >= 8
+    first = page.js("document.querySelector('table.links tbody tr th').innerText")
+    assert first == "regions"
+    # a cell's list of the unlinked opens on a click
+    opened = page.js(
+        "(() => { const d = document.querySelector('table.links details');"
+        " d.querySelector('summary').click();"
+        " return d.open && d.querySelectorAll('li').length; })()"
+    )
+    assert opened >= 1
+    assert page.js("document.documentElement.scrollWidth <= window.innerWidth")
