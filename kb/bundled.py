@@ -69,8 +69,21 @@ def ontology_graph(base: str, root: Path = BUNDLED_ROOT) -> Graph:
     return read_graph([f.path for f in bundled_files(root, kinds=("ontology",))], base)
 
 
+#: Shapes that validate no data of ClusterKB's own: the partner-data shapes a harvest of a
+#: partner's dataset is checked with (``kb.linking.harvest``). Loaded as a graph like the others.
+PARTNER_SHAPES = "shapes/harvest/"
+
+
 def shapes_graph(base: str, root: Path = BUNDLED_ROOT) -> Graph:
-    return read_graph([f.path for f in bundled_files(root, kinds=("shapes",))], base)
+    """The project's shapes (every file of ``shapes/`` but the partner-data shapes)."""
+    files = bundled_files(root, kinds=("shapes",))
+    return read_graph([f.path for f in files if not f.graph_name.startswith(PARTNER_SHAPES)], base)
+
+
+def partner_shapes_graph(base: str, root: Path = BUNDLED_ROOT) -> Graph:
+    """The partner-data shapes (``shapes/harvest/``)."""
+    files = bundled_files(root, kinds=("shapes",))
+    return read_graph([f.path for f in files if f.graph_name.startswith(PARTNER_SHAPES)], base)
 
 
 def data_graph(base: str, root: Path = BUNDLED_ROOT) -> Graph:

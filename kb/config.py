@@ -118,6 +118,14 @@ class Settings:
         "",
         "Space-separated IRI prefixes a SPARQL SERVICE clause may call; empty: SERVICE is refused.",
     )
+    harvest_timeout: float = setting(
+        120.0,
+        "Seconds a harvest of a partner's endpoint (kb harvest) may take to answer in full.",
+    )
+    harvest_max_bytes: int = setting(
+        67_108_864,
+        "Largest answer a partner's endpoint may give a harvest, in bytes; a larger one fails.",
+    )
     max_literal_bytes: int = setting(
         1_048_576,
         "Largest literal accepted in loaded data, in bytes.",
@@ -276,8 +284,13 @@ def load_settings(
     for name in _NOT_NEGATIVE:
         if (value := getattr(settings, name)) < 0:
             raise ConfigError(f"setting {name!r} must not be negative, got {value}")
+    for name in _POSITIVE:
+        if (value := getattr(settings, name)) <= 0:
+            raise ConfigError(f"setting {name!r} must be more than 0, got {value}")
     return settings
 
 
 #: Durations where a negative value has no meaning.
 _NOT_NEGATIVE = ("store_lease", "store_freshness", "query_timeout", "validation_timeout")
+#: Limits that must be more than 0.
+_POSITIVE = ("harvest_timeout", "harvest_max_bytes")

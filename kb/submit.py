@@ -124,6 +124,9 @@ class Change:
     graph: str | None
     new: Graph | None
     append: Graph | None = None  # POST: only these triples are inserted
+    # False: the caller validated the content with shapes of its own (a partner's harvest is
+    # checked with the partner-data shapes, not the project's)
+    validate: bool = True
 
 
 class Writer:
@@ -260,7 +263,7 @@ class Writer:
                 c1 = time.process_time()
                 report = (
                     self.check(new, ch.graph)
-                    if new is not None and len(new) and validate_data
+                    if new is not None and len(new) and validate_data and ch.validate
                     else None
                 )
                 t2 = time.perf_counter()

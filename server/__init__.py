@@ -47,6 +47,10 @@ def create_app(
 
     reconcile.init_app(app)  # /reconcile (Reconciliation Service API 0.2)
 
+    from server import partners
+
+    partners.init_app(app)  # /partners (registry of partner datasets, harvests)
+
     @app.before_request
     def _started() -> None:
         g.kb_started = time.monotonic()

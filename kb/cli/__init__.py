@@ -49,5 +49,7 @@ for command in (
     steward.submit,
     steward.rollback,
     partners.links,
+    partners.partner,
+    partners.harvest,
 ):
     main.add_command(command)
