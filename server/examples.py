@@ -3,17 +3,23 @@
 Each file starts with a header of ``# key: value`` comment lines (``title@nl``, ``title@en``,
 ``description@nl``, ``description@en``; a value may continue on following ``#   `` lines),
 then the query. The file name (without ``.rq``) is the permalink id: ``/sparql/examples/<id>``.
+
+An example with ``# needs: partner`` combines our data with a registered partner's endpoint
+(``SERVICE <{{partner_endpoint}}>``, filled in with the first registered one) and one with
+``# needs: harvest`` with a harvested partner graph; each is offered only when that exists.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 FOLDER = Path(__file__).parent / "queries"
 _HEADER = re.compile(r"^#\s*(title|description)@(nl|en):\s*(.*)$")
+_NEEDS = re.compile(r"^#\s*needs:\s*(partner|harvest)\s*$")
+PARTNER_ENDPOINT = "{{partner_endpoint}}"
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,7 @@ class Example:
     description_nl: str
     description_en: str
     text: str
+    needs: str = ""  # "", "partner" or "harvest"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -38,6 +45,11 @@ def parse(ident: str, text: str) -> Example:
     fields: dict[str, str] = {}
     last: str | None = None
     for line in text.splitlines():
+        needs = _NEEDS.match(line)
+        if needs:
+            fields["needs"] = needs[1]
+            last = None
+            continue
         match = _HEADER.match(line)
         if match:
             last = f"{match[1]}_{match[2]}"
@@ -57,5 +69,20 @@ def load() -> tuple[Example, ...]:
     return tuple(parse(p.stem, p.read_text(encoding="utf-8")) for p in sorted(FOLDER.glob("*.rq")))
 
 
-def by_id(ident: str) -> Example | None:
-    return next((e for e in load() if e.ident == ident), None)
+def available(endpoints: list[str], harvested: bool) -> tuple[Example, ...]:
+    """The examples that can run here: those needing a partner only with one registered (its
+    endpoint filled in), those needing a harvest only with one done."""
+    out = []
+    for ex in load():
+        if ex.needs == "partner":
+            if not endpoints:
+                continue
+            ex = replace(ex, text=ex.text.replace(PARTNER_ENDPOINT, endpoints[0]))
+        elif ex.needs == "harvest" and not harvested:
+            continue
+        out.append(ex)
+    return tuple(out)
+
+
+def by_id(ident: str, found: tuple[Example, ...] | None = None) -> Example | None:
+    return next((e for e in (found if found is not None else load()) if e.ident == ident), None)

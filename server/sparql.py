@@ -32,6 +32,7 @@ from werkzeug.http import parse_accept_header
 
 from kb.cache import ResultCache
 from kb.errors import QueryRejected, UnsupportedFormat
+from kb.linking.partners import Endpoints, partner_graph, showcase_endpoint
 from kb.namespaces import PREFIXES
 from kb.query import Answer, QueryRequest, QueryService
 from kb.results import GRAPH, SOLUTIONS, ResultSyntax, by_format_name, kind_of, syntaxes
@@ -70,7 +71,9 @@ def init_app(app: Flask) -> None:
         lambda: service.store,
         cache=ResultCache(service.settings.cache_bytes),
         restart=service.restart_store,
+        partners=(endpoints := Endpoints(service.store, service.settings.base_iri)).current,
     )
+    app.extensions["kb_partner_endpoints"] = endpoints
     app.register_blueprint(bp)
     app.wsgi_app = QueryFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
 
@@ -104,7 +107,7 @@ def sparql() -> Response:
 def example_list() -> Response:
     items = [
         {**ex.to_dict(), "permalink": url_for("sparql.example", ident=ex.ident, _external=True)}
-        for ex in examples.load()
+        for ex in _examples()
     ]
     return Response(json.dumps(items, ensure_ascii=False), mimetype="application/json")
 
@@ -112,7 +115,7 @@ def example_list() -> Response:
 @bp.get("/sparql/examples/<ident>")
 def example(ident: str) -> Response:
     name, _, suffix = ident.partition(".")
-    found = examples.by_id(name)
+    found = examples.by_id(name, _examples())
     if found is None:
         raise NotFound(f"there is no example query {name!r}")
     if suffix == "rq" or (not suffix and not _browser_wants_html()):
@@ -293,13 +296,26 @@ def _service_description(fmt: str | None) -> Response:
     return Response(body, content_type=syntax.content_type)
 
 
+def _examples() -> tuple[examples.Example, ...]:
+    """The example queries that can run on this knowledge base now (partner examples with a
+    registered partner's endpoint, harvest examples once one is harvested)."""
+    service = kb_service()
+    base = service.settings.base_iri
+    if not current_app.extensions["kb_partner_endpoints"].current():
+        return examples.available([], False)
+    endpoint = showcase_endpoint(service.store, base)
+    prefix = partner_graph("", base)
+    harvested = any(g.startswith(prefix) for g in service.store.graphs())
+    return examples.available([endpoint] if endpoint else [], harvested)
+
+
 def _ui(query: str | None = None, selected: str | None = None) -> Response:
     settings = kb_service().settings
     html = render_template(
         "sparql.html",
         endpoint=url_for("sparql.sparql", _external=True),
-        examples=examples.load(),
-        examples_json=[ex.to_dict() for ex in examples.load()],
+        examples=(shown := _examples()),
+        examples_json=[ex.to_dict() for ex in shown],
         prefixes=PREFIXES,
         query=query,
         selected=selected,

@@ -2,7 +2,8 @@
 ``kb harvest`` from a second real SPARQL server on loopback into the partner's own graph with
 PROV-O provenance, and every way a harvest can fail — a time-out, malformed results, a 5xx, a
 redirect to another host, an answer over the size cap, hostile content — reported, recorded,
-with the previous harvest left in place and no unregistered host contacted."""
+with the previous harvest left in place and no unregistered host contacted. Then federation:
+``SERVICE`` to a registered endpoint runs, any other is refused."""
 
 from __future__ import annotations
 
@@ -322,6 +323,37 @@ def test_kb_harvest_all_and_the_partner_commands(kb: Service, endpoint: str, ecc
     assert no_token.exit_code == 2
 
 
+# --- federation ---------------------------------------------------------------------------------
+
+
+def test_service_to_a_registered_endpoint_runs_and_any_other_is_refused(
+    client: FlaskClient, endpoint: str, canary: Canary, eccp: str
+) -> None:
+    # on lines of their own, as people write them: rdflib's parser, which the query check
+    # uses, refuses a one-line query with a '#' IRI before a SERVICE (README: federation)
+    query = (
+        "PREFIX schema: <https://schema.org/>\n"
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+        'SELECT ?ours ?theirs WHERE { ?ours skos:prefLabel "De Blauwe Cluster"@nl .\n'
+        f'  SERVICE <{endpoint}> {{ ?theirs schema:name "De Blauwe Cluster"@nl }} }}'
+    )
+    ran = client.get(
+        "/sparql",
+        query_string={"query": query},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert ran.status_code == 200, ran.get_data(as_text=True)
+    rows = ran.get_json()["results"]["bindings"]
+    assert (
+        rows and rows[0]["theirs"]["value"] == "https://eccp.partner.test/id/cluster-blue-cluster"
+    )
+    other = query.replace(endpoint, f"http://127.0.0.1:{canary.port}/sparql")
+    seen = canary.connections
+    refused = client.get("/sparql", query_string={"query": other})
+    assert refused.status_code == 400 and "registered" in refused.get_data(as_text=True)
+    assert canary.connections == seen
+
+
 def test_registry_and_harvest_on_the_store_under_test(
     service: Service, endpoint: str, bad: str
 ) -> None:
@@ -345,3 +377,26 @@ def test_registry_and_harvest_on_the_store_under_test(
     finally:
         for g in (partners.registry_graph(), partners.partner_graph(slug), hv.harvest_log()):
             service.store.update(f"DROP SILENT GRAPH <{g}>")
+
+
+def test_the_partner_examples_run_once_a_partner_is_registered_and_harvested(
+    client: FlaskClient, kb: Service, writer: Writer, eccp: str, endpoint: str
+) -> None:
+    hv.harvest(writer, ADMIN, eccp)
+    listed = {item["id"]: item for item in client.get("/sparql/examples").get_json()}
+    federation = listed["16-partner-federation"]["query"]
+    assert f"SERVICE <{endpoint}>" in federation and "{{" not in federation
+    for ident in ("16-partner-federation", "17-partner-harvest"):
+        text = client.get(f"/sparql/examples/{ident}.rq").get_data(as_text=True)
+        r = client.post(
+            "/sparql", data={"query": text}, headers={"Accept": "application/sparql-results+json"}
+        )
+        assert r.status_code == 200, r.get_data(as_text=True)
+        rows = r.get_json()["results"]["bindings"]
+        assert rows, ident
+    harvested = client.post(
+        "/sparql",
+        data={"query": client.get("/sparql/examples/17-partner-harvest.rq").get_data(as_text=True)},
+        headers={"Accept": "application/sparql-results+json"},
+    ).get_json()["results"]["bindings"]
+    assert "https://ror.org/05f950310" in {row["ours"]["value"] for row in harvested}

@@ -1,5 +1,6 @@
 """The example queries of the SPARQL UI: enough of them, bilingual, each returning rows on the
-bundled data, each with a permalink."""
+bundled data, each with a permalink. The partner examples (``# needs: partner|harvest``) are
+offered only where a partner is registered or harvested; tests/test_harvest.py runs them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from flask.testing import FlaskClient
 
 from server import examples
 
-EXAMPLES = examples.load()
+ALL = examples.load()
+EXAMPLES = tuple(e for e in ALL if not e.needs)
+PARTNER_EXAMPLES = tuple(e for e in ALL if e.needs)
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 
@@ -47,3 +50,12 @@ def test_unknown_example_is_404(client: FlaskClient) -> None:
 def test_header_must_be_complete() -> None:
     with pytest.raises(ValueError, match="description_en"):
         examples.parse("x", "# title@nl: a\n# title@en: b\n# description@nl: c\nASK {}")
+
+
+def test_partner_examples_are_bilingual_and_hidden_without_a_partner(client: FlaskClient) -> None:
+    assert {e.needs for e in PARTNER_EXAMPLES} == {"partner", "harvest"}
+    for ex in PARTNER_EXAMPLES:
+        assert ex.title_nl != ex.title_en and len(ex.description_en) > 10
+        assert client.get(f"/sparql/examples/{ex.ident}.rq").status_code == 404
+    listed = {item["id"] for item in client.get("/sparql/examples").get_json()}
+    assert listed == {e.ident for e in EXAMPLES}

@@ -9,8 +9,8 @@ Checks, in order (DESIGN.md §6, CATALOGUE groups E–H):
 3. a full parse (rdflib's SPARQL grammar, which decodes escapes as the spec says), so that
    ``\\u0053ERVICE``, prefixed names and variables cannot hide a ``SERVICE``;
 4. the query form: SELECT, ASK, CONSTRUCT or DESCRIBE only, never an update;
-5. every ``SERVICE`` endpoint must start with an allow-listed prefix (none by default;
-   ``SERVICE ?var`` is always refused).
+5. every ``SERVICE`` endpoint must be a registered partner's endpoint (exactly) or start with
+   an allow-listed prefix (none by default; ``SERVICE ?var`` is always refused).
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ class QueryPolicy:
     max_bytes: int = 65536
     max_depth: int = 128
     service_allow: tuple[str, ...] = ()
+    #: endpoints a SERVICE may call exactly (the registered partners' endpoints)
+    service_endpoints: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,13 @@ def _check_query(text: str, policy: QueryPolicy) -> CheckedQuery:
     for service in services:
         if service.startswith("?"):
             raise QueryRejected("SERVICE with a variable endpoint is not allowed")
+        if service in policy.service_endpoints:
+            continue
         if not any(service.startswith(prefix) for prefix in policy.service_allow):
-            raise QueryRejected(f"SERVICE <{service}> is not allowed on this endpoint")
+            raise QueryRejected(
+                f"SERVICE <{service}> is not allowed on this endpoint (only the registered"
+                " partners' endpoints, GET /partners, and the service_allow prefixes are)"
+            )
     return CheckedQuery(text, form, services, has_dataset)
 
 

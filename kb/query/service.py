@@ -22,7 +22,7 @@ No HTTP here: what the answer is (cache state, rows, whether it was cut) is a va
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kb.cache import CachedResult, ResultCache
 from kb.config import Settings
@@ -95,17 +95,22 @@ class QueryService:
         *,
         cache: ResultCache | None = None,
         restart: Callable[[str], object] | None = None,
+        partners: Callable[[], frozenset[str]] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.cache = cache if cache is not None else ResultCache(0)
         self.restart = restart
+        self.partners = partners  # the registered endpoints a SERVICE may call
         self.policy = QueryPolicy(
             settings.max_query_bytes, settings.max_query_depth, settings.service_allow_list
         )
 
     def check(self, text: str) -> CheckedQuery:
-        return check_query(text, self.policy)
+        policy = self.policy
+        if self.partners is not None and "service" in text.lower():
+            policy = replace(policy, service_endpoints=self.partners())
+        return check_query(text, policy)
 
     def answer(self, req: QueryRequest, choose: Chooser) -> Answer:
         """Run the request's query (checked, in the chosen format, cut at ``max_rows``,
