@@ -176,7 +176,8 @@ def report(store: SparqlHttpStore, lang: str = "en") -> Report:
         f" BIND(<{SUBSECTORS}> AS ?scheme) }}"
         f" OPTIONAL {{ ?e <{ORG.classification}> ?role }}"
         f" OPTIONAL {{ ?e <{SKOS.prefLabel}> ?label . FILTER(LANG(?label) = '{lang}') }}"
-        " FILTER(isIRI(?e)) }"
+        # a blank node a bulk load made a skolem IRI is not a thing to link
+        " FILTER(isIRI(?e) && !CONTAINS(STR(?e), '/.well-known/genid/')) }"
     )
     classes: dict[str, set[str]] = defaultdict(set)
     roles: dict[str, set[str]] = defaultdict(set)

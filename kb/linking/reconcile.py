@@ -170,7 +170,8 @@ class Reconciler:
         rows = self.store.select(
             f"SELECT ?e ?c ?p ?label WHERE {{ VALUES ?c {{ {classes} }} ?e a ?c ."
             f" VALUES ?p {{ {predicates} }} ?e ?p ?label ."
-            " FILTER(isIRI(?e) && isLiteral(?label)) }"
+            # a blank node a bulk load made a skolem IRI is no entity to reconcile against
+            " FILTER(isIRI(?e) && isLiteral(?label) && !CONTAINS(STR(?e), '/.well-known/genid/')) }"
         )
         preferred = str(SKOS.prefLabel)
         for row in rows:
