@@ -10,13 +10,14 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Blueprint, Request, Response, redirect, render_template, request, url_for
-from rdflib import Graph
+from rdflib import RDF, Graph, URIRef
 from rdflib.term import Node
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kb import describe as d
 from kb import ontology_doc
 from kb.errors import NotFound
+from kb.linking.mirror import mirror_view
 from kb.namespaces import ONTOLOGY_IRI, PC, PREFIXES
 from server import kb_service
 from server.negotiate import PAGE, Representation, negotiate, split_suffix
@@ -156,12 +157,16 @@ def _describe(iri: str, path: str, suffix: str | None) -> Response:
     known |= {x for x in names if not x.startswith(base + "id/")}
     desc = d.view(iri, graph, graphs, lang=lang, link=local_link(base, known), names=names)
     scheme = ontology_doc.scheme_tree(store, iri, lang) if _is_scheme(graph, iri) else None
+    mirror = None
+    if (URIRef(iri), RDF.type, PC.ProvincialCluster) in graph:
+        mirror = mirror_view(store, iri, lang, base)
     return render_page(
         "resource.html",
         lang,
         path,
         desc=desc,
         scheme=scheme,
+        mirror=mirror,
         base=base,
         link=local_link(base, known),
         graph_downloads=[g[len(base) + len("graph/") :] for g in graphs if g.startswith(base)],

@@ -400,3 +400,15 @@ def test_the_partner_examples_run_once_a_partner_is_registered_and_harvested(
         headers={"Accept": "application/sparql-results+json"},
     ).get_json()["results"]["bindings"]
     assert "https://ror.org/05f950310" in {row["ours"]["value"] for row in harvested}
+
+
+def test_harvested_partner_data_shows_on_the_cluster_page(
+    client: FlaskClient, writer: Writer, eccp: str
+) -> None:
+    hv.harvest(writer, ADMIN, eccp)
+    html = client.get("/doc/cluster/vlaams-brabant-regeneratieve-geneeskunde?lang=en").get_data(
+        as_text=True
+    )
+    assert "At partners about North Brabant" in html
+    assert 'href="https://eccp.partner.test/id/cluster-brabant-health"' in html
+    assert "North Brabant health cluster" in html

@@ -65,3 +65,14 @@ def test_the_home_pages_link_report_renders(live_server: LiveServer, page: Page)
     )
     assert opened >= 1
     assert page.js("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_the_cluster_pages_mirror_regions_render(live_server: LiveServer, page: Page) -> None:  # noqa: F811
+    _open(page, live_server.url + "doc/cluster/vlaams-brabant-regeneratieve-geneeskunde?lang=nl")
+    heading = page.js("document.querySelector('#mirror-regions h2').innerText")
+    assert heading == "Spiegelregio's"
+    items = page.js("document.querySelectorAll('#mirror-regions .ld-mirror-list > li').length")
+    assert items == 1
+    text = page.js("document.getElementById('mirror-regions').innerText")
+    assert "Noord-Brabant" in text and "Partnerregio" in text
+    assert page.js("document.documentElement.scrollWidth <= window.innerWidth")
