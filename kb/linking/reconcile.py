@@ -31,6 +31,7 @@ from kb.linking.vocabulary import (
     TYPE_BY_ID,
     TYPES,
     RProperty,
+    RType,
 )
 from kb.namespaces import DCTERMS, KB_NS, PREFIXES, SKOS, expand
 from kb.store import SparqlHttpStore
@@ -439,24 +440,21 @@ class Reconciler:
         }
 
     def suggest_types(self, prefix: str, lang: str = "nl") -> dict[str, Any]:
-        prefix = nm.fold(self._prefix(prefix))
-        return {
-            "result": [
-                {"id": t.id, "name": t.name(lang)}
-                for t in TYPES
-                if not prefix or prefix in nm.fold(f"{t.nl} {t.en} {t.id}")
-            ]
-        }
+        return {"result": self._named(TYPES, prefix, lang)}
 
     def suggest_properties(self, prefix: str, lang: str = "nl") -> dict[str, Any]:
-        prefix = nm.fold(self._prefix(prefix))
-        return {
-            "result": [
-                {"id": p.id, "name": p.name(lang)}
-                for p in PROPERTIES
-                if not prefix or prefix in nm.fold(f"{p.nl} {p.en} {p.id}")
-            ]
-        }
+        return {"result": self._named(PROPERTIES, prefix, lang)}
+
+    def _named(
+        self, items: Sequence[RType | RProperty], prefix: str, lang: str
+    ) -> list[dict[str, str]]:
+        """The items whose Dutch or English name or id contains ``prefix`` (folded)."""
+        wanted = nm.fold(self._prefix(prefix))
+        return [
+            {"id": item.id, "name": item.name(lang)}
+            for item in items
+            if not wanted or wanted in nm.fold(f"{item.nl} {item.en} {item.id}")
+        ]
 
     @staticmethod
     def _prefix(prefix: str) -> str:
