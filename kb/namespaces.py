@@ -73,6 +73,16 @@ ENT = Namespace("http://www.w3.org/ns/entailment/")
 EU_AUTHORITY = Namespace("http://publications.europa.eu/ontology/authority/")
 DC11 = Namespace("http://purl.org/dc/elements/1.1/")
 
+#: The ontology's project classes: pc:ClusterProject and its subclasses (local names).
+PROJECT_KINDS = (
+    "ClusterProject",
+    "Study",
+    "Demonstration",
+    "StructuralInvestment",
+    "PromotionActivity",
+    "LabourMarketInitiative",
+)
+
 #: Further IRI spaces the pages know by name (authorities whose identifiers we link to).
 KBO = "https://org.belgif.be/id/"
 

@@ -9,7 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kb.namespaces import ADMS, CV, DCTERMS, FOAF, ORG, PC, PREFIXES, RDFS_NS, ROV, SCHEMA, SKOS
+from kb.namespaces import (
+    ADMS,
+    CV,
+    DCTERMS,
+    FOAF,
+    ORG,
+    PC,
+    PREFIXES,
+    PROJECT_KINDS,
+    RDFS_NS,
+    ROV,
+    SCHEMA,
+    SKOS,
+)
 
 OWL_SAME_AS = PREFIXES["owl"] + "sameAs"
 
@@ -35,15 +48,6 @@ class RType:
         return self.en if lang == "en" else self.nl
 
 
-_PROJECTS = (
-    "ClusterProject",
-    "Study",
-    "Demonstration",
-    "StructuralInvestment",
-    "PromotionActivity",
-    "LabourMarketInitiative",
-)
-
 TYPES: tuple[RType, ...] = (
     RType(str(ORG.Organization), "organisatie", "organisation",
           (str(ORG.Organization), str(ORG.FormalOrganization), str(CV.PublicOrganisation),
@@ -54,7 +58,7 @@ TYPES: tuple[RType, ...] = (
           (str(PC.SpearheadCluster),)),
     RType(str(DCTERMS.Location), "regio", "region", (str(DCTERMS.Location),)),
     RType(str(PC.ClusterProject), "project of investering", "project or investment",
-          tuple(str(PC[c]) for c in _PROJECTS)),
+          tuple(str(PC[c]) for c in PROJECT_KINDS)),
     RType(str(PC.MirrorRegionPartnership), "spiegelregio-partnerschap",
           "mirror-region partnership", (str(PC.MirrorRegionPartnership),)),
     RType(str(PC.Facility), "faciliteit", "facility",

@@ -8,7 +8,7 @@ import io
 from dataclasses import dataclass, field
 
 from kb.errors import ParseError
-from kb.namespaces import CV, FOAF, ORG, PC, PREFIXES, PROV, SCHEMA, SKOS
+from kb.namespaces import CV, FOAF, ORG, PC, PREFIXES, PROJECT_KINDS, PROV, SCHEMA, SKOS
 from kb.namespaces import DCTERMS as DCT
 
 
@@ -215,17 +215,7 @@ TEMPLATES: dict[str, Template] = {
                 *_PERIOD,
                 _SOURCE,
             ),
-            {
-                name: str(PC[name])
-                for name in (
-                    "ClusterProject",
-                    "Study",
-                    "Demonstration",
-                    "StructuralInvestment",
-                    "PromotionActivity",
-                    "LabourMarketInitiative",
-                )
-            },
+            {name: str(PC[name]) for name in PROJECT_KINDS},
         ),
         Template(
             "partnerships",
