@@ -5,7 +5,7 @@ the linksets to other datasets with their link counts. No store queries, no HTTP
 from __future__ import annotations
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, FOAF, RDF, VOID
+from rdflib.namespace import DCTERMS, FOAF, RDF, SKOS, VOID
 
 from kb.catalogue import Site, dataset_name, datetime_literal
 from kb.dumps import LINK_TARGETS, LINKSET_GRAPHS, WHOLE, Dumps, Stats
@@ -48,7 +48,15 @@ def void_graph(base: str, dumps: Dumps, site: Site | None = None) -> Graph:
         g.add((sub, VOID.triples, Literal(stats.triples)))
         for f in dumps.for_graph(graph):
             g.add((sub, VOID.dataDump, URIRef(site.download(f.path))))
-        if graph.startswith(base + LINKSET_GRAPHS):
+        if graph.startswith(base + LINKSET_GRAPHS + "partner/"):
+            # accepted links to a partner's things: a linkset to the partner's dataset
+            g.add((sub, RDF.type, VOID.Linkset))
+            g.add((sub, VOID.subjectsTarget, ds))
+            g.add(
+                (sub, VOID.objectsTarget, URIRef(base + "id/partner/" + graph.rsplit("/", 1)[-1]))
+            )
+            g.add((sub, VOID.linkPredicate, SKOS.exactMatch))
+        elif graph.startswith(base + LINKSET_GRAPHS):
             _linkset_graph(g, ds, sub, stats)
     for target, predicates in dumps.stats[""].linksets.items():
         ns, dataset, homepage = LINK_TARGETS[target]

@@ -51,6 +51,51 @@ def report(fmt: str, lang: str, strict: bool, store: Path | None) -> None:
         raise SystemExit(1)
 
 
+@links.command("suggest")
+@click.argument("slug")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Default 0.85.")
+@click.option("--json", "as_json", is_flag=True)
+@store_option
+def links_suggest(slug: str, threshold: float | None, as_json: bool, store: Path | None) -> None:
+    """Suggested links from ClusterKB's things to partner SLUG's harvested things, with score
+    and reasons (decided pairs left out)."""
+    from kb.errors import NotFound
+    from kb.linking import partners
+    from kb.linking import suggest as sg
+    from kb.store import open_store
+
+    settings = settings_for(store=store)
+    with open_store(settings) as client:
+        found = partners.read(client, settings.base_iri).get(slug)
+        if found is None:
+            raise NotFound(f"there is no registered partner {slug!r}")
+        made = sg.suggest(client, found, threshold=sg.THRESHOLD if threshold is None else threshold)
+    if as_json:
+        click.echo(json.dumps([s.to_dict() for s in made], ensure_ascii=False, indent=2))
+        return
+    for s in made:
+        click.echo(f"{s.score:.2f}\t{s.theirs_label} <{s.theirs}>\t{s.ours_label} <{s.ours}>")
+        click.echo(f"\t{'; '.join(s.reasons)}")
+
+
+@links.command("decide")
+@click.argument("slug")
+@click.argument("ours")
+@click.argument("theirs")
+@click.argument("decision", type=click.Choice(["accept", "reject"]))
+@token_option
+@store_option
+def links_decide(
+    slug: str, ours: str, theirs: str, decision: str, token: str | None, store: Path | None
+) -> None:
+    """Accept or reject the suggested link OURS = THEIRS to partner SLUG (steward token)."""
+    from kb.linking import suggest as sg
+
+    with _writer(token, store) as (writer, who):
+        outcome = sg.decide(writer, who, slug, ours, theirs, decision)
+    click.echo(f"{decision}ed: {outcome.summary()}")
+
+
 @click.group()
 def partner() -> None:
     """The registry of partner datasets (admin token to change it)."""

@@ -56,14 +56,16 @@ def key(text: str) -> str:
     return " ".join(sorted(words(text)))
 
 
-def variants(label: str) -> set[str]:
+def variants(label: str, *, parts: bool = True) -> set[str]:
     """The keys a label is found by: the whole label, the label without its parenthesised
-    parts ("Vereniging van de Vlaamse Provincies (VVP)"), and each parenthesised part."""
+    parts ("Vereniging van de Vlaamse Provincies (VVP)"), and (``parts``) each parenthesised
+    part — a name looked up, but not a thing to link a cluster "… (West-Vlaanderen)" by."""
     found = {key(label)}
     bare = _PARENS.sub(" ", label)
     if bare.strip() and bare != label:
         found.add(key(bare))
-        found.update(key(inner) for inner in _PARENS.findall(label) if inner.strip())
+        if parts:
+            found.update(key(inner) for inner in _PARENS.findall(label) if inner.strip())
     found.discard("")
     return found
 
