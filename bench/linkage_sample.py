@@ -8,7 +8,8 @@ Deterministic (seeded). Disturbances, per thing: the other language's label, a t
 and case lost, words reordered, or as written; the region given for 70 %; a cluster's members
 given as the partner's IRIs of the same organisations. Hard negatives: for one thing in four a
 second partner thing whose name differs by one word put in another region (another thing
-that merely sounds alike), and names of things that are not in ClusterKB at all.
+that merely sounds alike), and names of things that are not in ClusterKB at all. A cluster's
+activity is given as an ISIC v4 code (its sub-sector's first NACE code) for 60 %.
 """
 
 from __future__ import annotations
@@ -107,6 +108,14 @@ def main() -> None:
         ]
         if regions and rng.random() < 0.7:
             out.add((me, URIRef(SCHEMA + "areaServed"), regions[0]))
+        nace = sorted(
+            str(x)
+            for sub in g.objects(URIRef(iri), PC.subSector)
+            for x in g.objects(sub, SKOS.relatedMatch)
+            if str(x).startswith("http://data.europa.eu/ux2/nace2/")
+        )
+        if nace and rng.random() < 0.6:  # the partner's own activity code (ISIC v4 = NACE here)
+            out.add((me, URIRef(SCHEMA + "isicV4"), Literal(nace[0].rsplit("/", 1)[-1])))
         for m in g.objects(URIRef(iri), ORG.hasMember):
             if str(m) in partner_of:
                 out.add((me, URIRef(SCHEMA + "member"), URIRef(partner_of[str(m)])))

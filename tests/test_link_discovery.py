@@ -140,6 +140,16 @@ def test_each_suggestion_says_why(kb: Service, eccp: str) -> None:
     assert ku.score == 1.0 and f"same identifier {KU_LEUVEN}" in ku.reasons
     assert ku.reasons[0].startswith("name 1.00")
     assert ku.features["identifier"] == 1.0
+    # a cluster profile: weaker name, but the same region, members, kind and activity
+    loose = sg.suggest(kb.store, partner(kb, eccp), threshold=0.5)
+    hub = next(
+        s for s in loose
+        if s.theirs.endswith("cluster-health-flemish-brabant")
+        and s.ours.endswith("vlaams-brabant-regeneratieve-geneeskunde")
+    )  # fmt: skip
+    assert "same region BE24" in hub.reasons
+    assert "same activity (NACE division 72)" in hub.reasons
+    assert any(r.endswith("shared member(s)") for r in hub.reasons)
 
 
 def test_accepting_a_link_commits_it_with_provenance_and_rejecting_remembers(

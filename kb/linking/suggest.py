@@ -5,9 +5,10 @@ The record linkage is the ``recordlinkage`` library's: candidate pairs from a so
 neighbourhood on the folded name keys (every label in every language is a row) united with a
 blocking on the region; features compared per pair — name similarity (RapidFuzz on the keys of
 :mod:`kb.linking.names`), same region, shared members (partner members already known to be
-ours), same identifier (an ``owl:sameAs``/``schema:sameAs`` to an IRI we use) — and the best row
-pair of each entity pair kept. The score is the weighted mean of the features both sides have
-(name 0.6, region 0.2, members 0.2); the same identifier scores 1.
+ours), kind of thing, same activity (the NACE or ISIC v4 division), same identifier (an
+``owl:sameAs``/``schema:sameAs`` to an IRI we use) — and the best row pair of each entity pair
+kept. The score is the weighted mean of the features both sides have (name 0.6, region 0.2,
+members 0.2, kind 0.3, activity 0.2); the same identifier scores 1.
 
 A decision (:func:`decide`) is a ``pc:LinkDecision`` with who, when, score and reasons, in the
 graph ``{namespace}graph/links/decisions/{slug}``; an accepted one also puts ``ours skos:exactMatch
@@ -35,7 +36,7 @@ from kb.errors import Forbidden, InvalidRequest, NotFound
 from kb.linking import names as nm
 from kb.linking.partners import Partner, partner_graph, read
 from kb.linking.vocabulary import NAME_PREDICATES, TYPES
-from kb.namespaces import DCTERMS, KB_NS, ORG, PC, PREFIXES, PROJECT_KINDS, PROV, SCHEMA
+from kb.namespaces import DCTERMS, KB_NS, ORG, PC, PREFIXES, PROJECT_KINDS, PROV, ROV, SCHEMA
 from kb.store import SparqlHttpStore
 from kb.submit import Change, Outcome, Writer
 
@@ -44,7 +45,9 @@ DECISION = KB_NS + "id/concept/linkbeslissing/"
 THRESHOLD = 0.85
 #: Of the candidates for one partner thing, those within this of the best are shown.
 MARGIN = 0.1
-WEIGHTS = {"name": 0.6, "region": 0.2, "members": 0.2, "kind": 0.3}
+WEIGHTS = {"name": 0.6, "region": 0.2, "members": 0.2, "kind": 0.3, "activity": 0.2}
+NACE = "http://data.europa.eu/ux2/nace2/"
+ISIC = SCHEMA + "isicV4"
 #: What sort of thing a class makes a thing: ours by class, theirs by class too.
 _KIND_OF = {
     str(DCTERMS.Location): "region",
@@ -125,6 +128,7 @@ class _Side:
     members: dict[str, frozenset[str]]
     ids: dict[str, frozenset[str]]  # identifiers: the IRI itself and its sameAs targets
     kinds: dict[str, frozenset[str]] = field(default_factory=dict)  # region, place, project, ...
+    activities: dict[str, frozenset[str]] = field(default_factory=dict)  # NACE/ISIC divisions
 
     def frame(self) -> pd.DataFrame:
         rows = [
@@ -136,6 +140,7 @@ class _Side:
                 "members": self.members.get(iri, frozenset()),
                 "ids": self.ids.get(iri, frozenset()),
                 "kind": self.kinds.get(iri, frozenset()),
+                "activity": self.activities.get(iri, frozenset()),
             }
             for iri, key in self.keys
         ]
@@ -154,12 +159,15 @@ def _ours(store: SparqlHttpStore, lang: str) -> _Side:
     classes = " ".join(f"<{c}>" for t in TYPES if t.id != str(SKOS.Concept) for c in t.classes)
     names = " ".join(f"<{p}>" for p in NAME_PREDICATES)
     rows = store.select(
-        f"SELECT ?e ?c ?label ?region ?member ?same WHERE {{ VALUES ?c {{ {classes} }} ?e a ?c ."
+        "SELECT ?e ?c ?label ?region ?member ?same ?act WHERE {"
+        f" VALUES ?c {{ {classes} }} ?e a ?c ."
         f" VALUES ?p {{ {names} }} ?e ?p ?label ."
         f" FILTER(isIRI(?e) && !CONTAINS(STR(?e), '/.well-known/genid/'))"
         f" OPTIONAL {{ ?e <{DCTERMS.spatial}>|<{PC.runBy}>/<{DCTERMS.spatial}> ?region }}"
         f" OPTIONAL {{ ?e <{ORG.hasMember}>|^<{ORG.organization}>/<{ORG.member}> ?member }}"
-        f" OPTIONAL {{ ?e <{_SAME_AS[0]}>|<{SKOS.exactMatch}> ?same }} }}"
+        f" OPTIONAL {{ ?e <{_SAME_AS[0]}>|<{SKOS.exactMatch}> ?same }}"
+        f" OPTIONAL {{ ?e <{ROV.orgActivity}>|<{PC.subSector}>/<{SKOS.relatedMatch}>"
+        f"|<{PC.subSector}>/<{SKOS.closeMatch}> ?act FILTER(STRSTARTS(STR(?act), '{NACE}')) }} }}"
     )
     return _side(rows, lang)
 
@@ -170,11 +178,12 @@ def _theirs(store: SparqlHttpStore, graph: str, lang: str) -> _Side:
     members = "|".join(f"<{p}>" for p in _THEIR_MEMBERS)
     same = "|".join(f"<{p}>" for p in _SAME_AS)
     rows = store.select(
-        f"SELECT ?e ?c ?label ?region ?member ?same WHERE {{ GRAPH <{graph}> {{"
+        f"SELECT ?e ?c ?label ?region ?member ?same ?act WHERE {{ GRAPH <{graph}> {{"
         f" VALUES ?p {{ {names} }} ?e ?p ?label . FILTER(isIRI(?e) && isLiteral(?label))"
         " OPTIONAL { ?e a ?c }"
         f" OPTIONAL {{ ?e {regions} ?region }} OPTIONAL {{ ?e {members} ?member }}"
-        f" OPTIONAL {{ ?e {same} ?same }} }} }}",
+        f" OPTIONAL {{ ?e {same} ?same }}"
+        f" OPTIONAL {{ ?e <{ISIC}>|<{ROV.orgActivity}> ?act }} }} }}",
         union_default_graph=False,
     )
     return _side(rows, lang)
@@ -198,7 +207,18 @@ def _side(rows: list[dict[str, Any]], lang: str) -> _Side:
             kinds[r["e"]["value"]].add(_KIND_OF.get(r["c"]["value"], "organisation"))
     side = _Side(labels, sorted(keys), _values(rows, "region"), _values(rows, "member"), ids)
     side.kinds = {k: frozenset(v) for k, v in kinds.items()}
+    side.activities = {
+        k: frozenset(d for d in (_division(a) for a in v) if d)
+        for k, v in _values(rows, "act").items()
+    }
     return side
+
+
+def _division(code: str) -> str:
+    """The two-digit division of a NACE IRI, a NACE code or an ISIC v4 code (ISIC and NACE
+    agree at that level): ``…/nace2/7211``, ``72.11``, ``7211`` → ``72``."""
+    digits = "".join(c for c in code.rsplit("/", 1)[-1] if c.isdigit())
+    return digits[:2] if len(digits) >= 2 else ""
 
 
 def decided(store: SparqlHttpStore, slug: str, base: str = KB_NS) -> dict[tuple[str, str], str]:
@@ -253,6 +273,7 @@ def suggest(
     compare.add(_Overlap("members", "members", label="members"))
     compare.add(_Overlap("ids", "ids", label="identifier"))
     compare.add(_Kinds("kind", "kind", label="kind"))
+    compare.add(_Overlap("activity", "activity", label="activity"))
     features = compare.compute(pairs, left, right)
     best: dict[tuple[str, str], dict[str, float]] = {}
     for (i, j), row in features.iterrows():
@@ -318,6 +339,11 @@ def _reasons(feats: dict[str, float], ours: _Side, theirs: _Side, o: str, t: str
         out.append(f"same region {shared[0].rsplit('/', 1)[-1]}")
     elif "region" in feats:
         out.append("another region")
+    if feats.get("activity") == 1.0:
+        shared = sorted(ours.activities.get(o, frozenset()) & theirs.activities.get(t, frozenset()))
+        out.append(f"same activity (NACE division {shared[0]})")
+    elif "activity" in feats:
+        out.append("another activity")
     if feats.get("kind") == 0.0:
         out.append("another kind of thing")
     if feats.get("members") == 1.0:
