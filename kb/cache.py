@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 
 @dataclass(frozen=True)
@@ -92,3 +93,32 @@ class ResultCache:
         with self._lock:
             self._entries.clear()
             self._bytes = 0
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class PerVersion(Generic[K, V]):
+    """A value made from the store once per data version (and key), e.g. the reconciliation
+    name index or the link report. The version is read *before* the value is made, so a value
+    made while a commit lands is filed under the old version and made again on the next read."""
+
+    def __init__(self, version: Callable[[], str], make: Callable[[K], V]) -> None:
+        self._version = version
+        self._make = make
+        self._lock = threading.Lock()
+        self._made: dict[K, tuple[str, V]] = {}
+
+    def get(self, key: K) -> V:
+        version = self._version()
+        made = self._made.get(key)
+        if made is not None and made[0] == version:
+            return made[1]
+        with self._lock:
+            made = self._made.get(key)
+            if made is not None and made[0] == version:
+                return made[1]
+            value = self._make(key)
+            self._made[key] = (version, value)
+            return value

@@ -30,7 +30,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import BadRequest, NotAcceptable, NotFound, UnsupportedMediaType
 from werkzeug.http import parse_accept_header
 
-from kb.cache import ResultCache
+from kb.cache import PerVersion, ResultCache
 from kb.errors import QueryRejected, UnsupportedFormat
 from kb.linking.partners import Endpoints, partner_graph, showcase_endpoint
 from kb.namespaces import PREFIXES
@@ -73,7 +73,9 @@ def init_app(app: Flask) -> None:
         restart=service.restart_store,
         partners=(endpoints := Endpoints(service.store, service.settings.base_iri)).current,
     )
-    app.extensions["kb_partner_endpoints"] = endpoints
+    app.extensions["kb_examples"] = PerVersion(
+        lambda: service.store.data_version, lambda _: _runnable_examples(service, endpoints)
+    )
     app.register_blueprint(bp)
     app.wsgi_app = QueryFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
 
@@ -297,12 +299,17 @@ def _service_description(fmt: str | None) -> Response:
 
 
 def _examples() -> tuple[examples.Example, ...]:
-    """The example queries that can run on this knowledge base now (partner examples with a
-    registered partner's endpoint, harvest examples once one is harvested)."""
-    service = kb_service()
-    base = service.settings.base_iri
-    if not current_app.extensions["kb_partner_endpoints"].current():
+    """The example queries that can run on this knowledge base now (made once per version)."""
+    made: PerVersion[None, tuple[examples.Example, ...]] = current_app.extensions["kb_examples"]
+    return made.get(None)
+
+
+def _runnable_examples(service: Service, endpoints: Endpoints) -> tuple[examples.Example, ...]:
+    """Partner examples with a registered partner's endpoint, harvest examples once one is
+    harvested; the rest always."""
+    if not endpoints.current():
         return examples.available([], False)
+    base = service.settings.base_iri
     endpoint = showcase_endpoint(service.store, base)
     prefix = partner_graph("", base)
     harvested = any(g.startswith(prefix) for g in service.store.graphs())

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from kb.cache import PerVersion
 from kb.namespaces import CV, DCTERMS, FOAF, KB_NS, ORG, PC, PREFIXES, SKOS
 from kb.store import SparqlHttpStore
 
@@ -259,14 +260,9 @@ class Reports:
     home page shows it); an object the app owns."""
 
     def __init__(self, store: SparqlHttpStore) -> None:
-        self.store = store
-        self._made: dict[str, tuple[str, Report]] = {}
+        self._made: PerVersion[str, Report] = PerVersion(
+            lambda: store.data_version, lambda lang: report(store, lang)
+        )
 
     def current(self, lang: str = "en") -> Report:
-        version = self.store.data_version
-        made = self._made.get(lang)
-        if made is not None and made[0] == version:
-            return made[1]
-        fresh = report(self.store, lang)
-        self._made[lang] = (version, fresh)
-        return fresh
+        return self._made.get(lang)

@@ -10,7 +10,6 @@ in queries); :func:`endpoints` is the allow-list.
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -18,6 +17,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, VOID, XSD
 
 from kb.auth import Principal
+from kb.cache import PerVersion
 from kb.errors import InvalidRequest, NotFound
 from kb.namespaces import KB_NS, PC, VCARD
 from kb.store import SparqlHttpStore
@@ -254,19 +254,13 @@ class Endpoints:
 
     def __init__(self, store: SparqlHttpStore, base: str = KB_NS) -> None:
         self.store = store
-        self.base = base
-        self._lock = threading.Lock()
-        self._made: tuple[str, frozenset[str]] | None = None
+        self._made: PerVersion[None, frozenset[str]] = PerVersion(
+            lambda: store.data_version,
+            lambda _: frozenset(p.endpoint for p in read(store, base).values()),
+        )
 
     def current(self) -> frozenset[str]:
-        version = self.store.data_version
-        made = self._made
-        if made is not None and made[0] == version:
-            return made[1]
-        with self._lock:
-            found = frozenset(p.endpoint for p in read(self.store, self.base).values())
-            self._made = (version, found)
-            return found
+        return self._made.get(None)
 
 
 def showcase_endpoint(store: SparqlHttpStore, base: str = KB_NS) -> str | None:

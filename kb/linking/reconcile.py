@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from kb.cache import PerVersion
 from kb.errors import InvalidRequest
 from kb.linking import names as nm
 from kb.linking import schemas
@@ -141,25 +141,15 @@ class Reconciler:
 
     def __init__(self, store: SparqlHttpStore) -> None:
         self.store = store
-        self._lock = threading.Lock()
-        self._index: tuple[str, nm.NameIndex] | None = None
+        self._index: PerVersion[None, nm.NameIndex] = PerVersion(
+            lambda: store.data_version, lambda _: nm.NameIndex(self._name_rows())
+        )
 
     # --- the name index ---------------------------------------------------------------------
 
     def index(self) -> nm.NameIndex:
-        """The names of the current data version (read before the query, so a commit during
-        the build leaves an index that the next request replaces)."""
-        version = self.store.data_version
-        cached = self._index
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        with self._lock:
-            cached = self._index
-            if cached is not None and cached[0] == version:
-                return cached[1]
-            index = nm.NameIndex(self._name_rows())
-            self._index = (version, index)
-            return index
+        """The names of the current data version (rebuilt on the first read after a commit)."""
+        return self._index.get(None)
 
     def _name_rows(self) -> Iterable[tuple[str, str, str, str, bool]]:
         types_of: dict[str, list[str]] = defaultdict(list)
