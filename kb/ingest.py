@@ -29,6 +29,7 @@ from kb.config import Settings
 from kb.errors import UnsupportedFormat
 from kb.formats import RdfSyntax, syntax_for_path
 from kb.load import CheckedLines, Limits, iter_quads, syntax_error
+from kb.namespaces import GENID
 from kb.store import SparqlHttpStore, attach, bulk_load, open_store
 
 #: Wraps a file being read so its progress can be shown: (path, label) -> context of a reader.
@@ -188,7 +189,7 @@ def _skolemized(
     """(graph, N-Triples line) of each quad, blank nodes as skolem IRIs (RDF 1.1 §3.5): a
     blank node must not be split across two requests, and Virtuoso 7 refuses blank nodes in
     INSERT DATA."""
-    genid = f"{settings.base_iri}.well-known/genid/{uuid.uuid4().hex}-"
+    genid = f"{settings.base_iri}{GENID}{uuid.uuid4().hex}-"
     for q in _quads(item, settings, stream):
         name = item.graph or (
             None if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name.value

@@ -83,6 +83,15 @@ PROJECT_KINDS = (
     "LabourMarketInitiative",
 )
 
+#: Where blank nodes a bulk load or a remote store turned into IRIs live: ``{base}{GENID}...``.
+GENID = ".well-known/genid/"
+
+
+def named(var: str) -> str:
+    """A SPARQL condition: ``?var`` is an IRI that names a thing, not a skolemised blank node."""
+    return f"(isIRI(?{var}) && !CONTAINS(STR(?{var}), '/{GENID}'))"
+
+
 #: Further IRI spaces the pages know by name (authorities whose identifiers we link to).
 KBO = "https://org.belgif.be/id/"
 

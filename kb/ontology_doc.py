@@ -11,7 +11,7 @@ from rdflib.term import Node
 
 from kb.describe import Labeller, curie
 from kb.namespaces import DCTERMS as DCT
-from kb.namespaces import ONTOLOGY_IRI, PC, graph_iri
+from kb.namespaces import GENID, ONTOLOGY_IRI, PC, graph_iri
 from kb.namespaces import SKOS as SKOS_NS
 from kb.store.http import SparqlHttpStore
 
@@ -27,7 +27,7 @@ def ontology_graph(store: SparqlHttpStore, base: str) -> Graph:
         from kb.errors import NotFound
 
         raise NotFound("the ontology is not loaded")
-    return _unskolemized(graph, f"{base}.well-known/genid/")
+    return _unskolemized(graph, f"{base}{GENID}")
 
 
 def _unskolemized(graph: Graph, genid: str) -> Graph:

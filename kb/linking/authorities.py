@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kb.cache import PerVersion
-from kb.namespaces import CV, DCTERMS, FOAF, KB_NS, ORG, PC, PREFIXES, SKOS
+from kb.namespaces import CV, DCTERMS, FOAF, KB_NS, ORG, PC, PREFIXES, SKOS, named
 from kb.store import SparqlHttpStore
 
 AUTHORITY_CONCEPT = KB_NS + "id/concept/autoriteit/"
@@ -178,7 +178,7 @@ def report(store: SparqlHttpStore, lang: str = "en") -> Report:
         f" OPTIONAL {{ ?e <{ORG.classification}> ?role }}"
         f" OPTIONAL {{ ?e <{SKOS.prefLabel}> ?label . FILTER(LANG(?label) = '{lang}') }}"
         # a blank node a bulk load made a skolem IRI is not a thing to link
-        " FILTER(isIRI(?e) && !CONTAINS(STR(?e), '/.well-known/genid/')) }"
+        f" FILTER({named('e')}) }}"
     )
     classes: dict[str, set[str]] = defaultdict(set)
     roles: dict[str, set[str]] = defaultdict(set)

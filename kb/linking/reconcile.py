@@ -33,7 +33,7 @@ from kb.linking.vocabulary import (
     RProperty,
     RType,
 )
-from kb.namespaces import DCTERMS, KB_NS, PREFIXES, SKOS, expand
+from kb.namespaces import DCTERMS, KB_NS, PREFIXES, SKOS, expand, named
 from kb.store import SparqlHttpStore
 
 #: Limits of one request (the manifest announces ``MAX_BATCH`` as ``batchSize``).
@@ -162,7 +162,7 @@ class Reconciler:
             f"SELECT ?e ?c ?p ?label WHERE {{ VALUES ?c {{ {classes} }} ?e a ?c ."
             f" VALUES ?p {{ {predicates} }} ?e ?p ?label ."
             # a blank node a bulk load made a skolem IRI is no entity to reconcile against
-            " FILTER(isIRI(?e) && isLiteral(?label) && !CONTAINS(STR(?e), '/.well-known/genid/')) }"
+            f" FILTER({named('e')} && isLiteral(?label)) }}"
         )
         preferred = str(SKOS.prefLabel)
         for row in rows:

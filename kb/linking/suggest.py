@@ -36,7 +36,7 @@ from kb.errors import Forbidden, InvalidRequest, NotFound
 from kb.linking import names as nm
 from kb.linking.partners import Partner, partner_graph, read
 from kb.linking.vocabulary import NAME_PREDICATES, TYPES
-from kb.namespaces import DCTERMS, KB_NS, ORG, PC, PREFIXES, PROJECT_KINDS, PROV, ROV, SCHEMA
+from kb.namespaces import DCTERMS, KB_NS, ORG, PC, PREFIXES, PROJECT_KINDS, PROV, ROV, SCHEMA, named
 from kb.store import SparqlHttpStore
 from kb.submit import Change, Outcome, Writer
 
@@ -162,7 +162,7 @@ def _ours(store: SparqlHttpStore, lang: str) -> _Side:
         "SELECT ?e ?c ?label ?region ?member ?same ?act WHERE {"
         f" VALUES ?c {{ {classes} }} ?e a ?c ."
         f" VALUES ?p {{ {names} }} ?e ?p ?label ."
-        f" FILTER(isIRI(?e) && !CONTAINS(STR(?e), '/.well-known/genid/'))"
+        f" FILTER({named('e')})"
         f" OPTIONAL {{ ?e <{DCTERMS.spatial}>|<{PC.runBy}>/<{DCTERMS.spatial}> ?region }}"
         f" OPTIONAL {{ ?e <{ORG.hasMember}>|^<{ORG.organization}>/<{ORG.member}> ?member }}"
         f" OPTIONAL {{ ?e <{_SAME_AS[0]}>|<{SKOS.exactMatch}> ?same }}"
