@@ -19,14 +19,13 @@ from rdflib import Graph, URIRef
 
 from kb.auth import Principal, TokenStore
 from kb.cli import main
-from kb.config import load_settings
 from kb.errors import Forbidden, InvalidRequest, ValidationFailed
 from kb.linking import harvest as hv
 from kb.linking import partners
 from kb.namespaces import KB_NS
 from kb.service import Service
 from kb.submit import Writer
-from server import create_app
+from tests.support.apps import app_for, own_kb
 from tests.support.canary import Canary
 from tests.support.partner_servers import SAMPLE_GRAPH, misbehaving, partner_sparql_server
 
@@ -37,19 +36,9 @@ CAP = 200_000
 
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    store = tmp_path_factory.mktemp("harvest") / "store"
-    settings = {
-        "store": str(store),
-        "namespace": KB_NS,
-        "harvest_timeout": 2,
-        "harvest_max_bytes": CAP,
-        "max_literal_bytes": 100_000,
-        "max_auth_failures": 0,
-    }
-    svc = Service(load_settings(settings, environ={}))
-    svc.start(watch=False)
-    yield svc
-    svc.stop()
+    limits = {"harvest_timeout": 2, "harvest_max_bytes": CAP, "max_literal_bytes": 100_000}
+    with own_kb(tmp_path_factory.mktemp("harvest"), max_auth_failures=0, **limits) as svc:
+        yield svc
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +67,7 @@ def writer(kb: Service) -> Writer:
 
 @pytest.fixture(scope="module")
 def app(kb: Service) -> Flask:
-    application = create_app(service=kb)
-    application.config["TESTING"] = True
-    return application
+    return app_for(kb)
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from rdflib.namespace import SKOS
 
 from kb.auth import Principal, TokenStore
 from kb.cli import main
-from kb.config import load_settings
 from kb.errors import Forbidden, InvalidRequest, NotFound
 from kb.linking import harvest as hv
 from kb.linking import partners
@@ -28,7 +27,7 @@ from kb.namespaces import KB_NS
 from kb.service import Service
 from kb.store.oxigraph import ManagedOxigraph
 from kb.submit import Writer
-from server import create_app
+from tests.support.apps import app_for, own_kb
 from tests.support.partner_servers import SAMPLE_GRAPH, partner_sparql_server
 from tests.test_sparql_ui_browser import CHROMIUM, Page, page  # noqa: F401 (fixture)
 
@@ -41,11 +40,8 @@ THEIR_KU_LEUVEN = "https://eccp.partner.test/id/org-ku-leuven"
 
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    store = tmp_path_factory.mktemp("links") / "store"
-    svc = Service(load_settings({"store": str(store), "namespace": KB_NS}, environ={}))
-    svc.start(watch=False)
-    yield svc
-    svc.stop()
+    with own_kb(tmp_path_factory.mktemp("links")) as svc:
+        yield svc
 
 
 @pytest.fixture(scope="module")
@@ -90,9 +86,7 @@ def linkage(writer: Writer, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 @pytest.fixture(scope="module")
 def app(kb: Service) -> Flask:
-    application = create_app(service=kb)
-    application.config["TESTING"] = True
-    return application
+    return app_for(kb)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.client import HTTPResponse
 from typing import Any
 
@@ -62,7 +62,6 @@ class Harvested:
     ended: str
     record: str  # the pc:Harvest IRI
     version: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {

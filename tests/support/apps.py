@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from flask import Flask
 
+from kb.config import load_settings
+from kb.namespaces import KB_NS
 from kb.service import Service
 from server import create_app
 
@@ -22,5 +27,25 @@ def app_with(service: Service, **settings: object) -> Flask:
     clone = copy.copy(service)
     clone.settings = service.settings.replace(**settings)
     application = create_app(service=clone)
+    application.config["TESTING"] = True
+    return application
+
+
+@contextmanager
+def own_kb(folder: Path, **settings: object) -> Iterator[Service]:
+    """A knowledge base of a test module's own (the bundled data in a store under ``folder``,
+    Oxigraph), so the shared read-only fixtures never see its writes."""
+    values = {"store": str(folder / "store"), "namespace": KB_NS, **settings}
+    svc = Service(load_settings(values, environ={}))
+    svc.start(watch=False)
+    try:
+        yield svc
+    finally:
+        svc.stop()
+
+
+def app_for(service: Service) -> Flask:
+    """The web app over ``service``, in Flask's testing mode."""
+    application = create_app(service=service)
     application.config["TESTING"] = True
     return application
